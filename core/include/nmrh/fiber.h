@@ -1,0 +1,69 @@
+/* User-mode fibers: cooperative stack switching for one OS thread.
+ *
+ * Contract:
+ *  - A fiber is resumed only by an explicit nmrh_fiber_switch / nmrh_fiber_switch_final; nothing is
+ *    scheduled implicitly. `from` must be the fiber that is currently running and `to` a different,
+ *    suspended (or never started) fiber. Fibers are not thread-safe: keep one fiber graph per thread.
+ *  - Each fiber keeps its own callee-saved registers and floating-point control state (x86-64: x87
+ *    control word and MXCSR; aarch64: FPCR). A new fiber inherits the FP control state of its creator.
+ *  - A fiber object must stay at one address from init/create until destroy: fibers refer to each
+ *    other by pointer, and the ucontext backend points into the object itself.
+ *  - Works under AddressSanitizer (including detect_stack_use_after_return) without extra calls.
+ *
+ * Backend: hand-written switch on ELF x86-64 and aarch64, ucontext elsewhere. Defining
+ * NMRH_FIBER_UCONTEXT forces the ucontext backend; it changes the struct layout, so it must be
+ * defined identically for every translation unit that includes this header.
+ */
+#ifndef NMRH_FIBER_H
+#define NMRH_FIBER_H
+
+#include <stddef.h>
+
+#if !defined(NMRH_FIBER_UCONTEXT) && defined(__ELF__) && !defined(__ILP32__) && \
+    (defined(__x86_64__) || defined(__aarch64__))
+#define NMRH_FIBER_BACKEND_ASM 1
+#else
+#define NMRH_FIBER_BACKEND_ASM 0
+#include <ucontext.h>
+#endif
+
+typedef struct nmrh_fiber nmrh_fiber;
+
+/* Fields are private to fiber.c; the definition is public only so callers can embed the object.
+ * The layout does not depend on sanitizer flags, so ASan and non-ASan objects can be mixed. */
+struct nmrh_fiber {
+    void *sp;                 /* saved stack pointer while suspended (asm backend) */
+    void *map;                /* mmap'd region incl. guard page; NULL for a main fiber */
+    size_t map_size;
+    void (*entry)(void *arg);
+    void *arg;
+    const void *stack_bottom; /* usable stack bounds, reported to ASan; a main fiber learns */
+    size_t stack_size;        /* them the first time it is switched away from */
+    void *asan_fake_stack;    /* ASan fake stack parked while suspended */
+#if !NMRH_FIBER_BACKEND_ASM
+    nmrh_fiber *prev;         /* who switched to us; the asm backend passes it in a register */
+    ucontext_t uctx;
+#endif
+};
+
+/* Turn the calling OS thread's current context into a fiber object (no stack allocated). */
+void nmrh_fiber_init_main(nmrh_fiber *f);
+
+/* Create a fiber with its own stack of stack_size bytes (0 = default 64 KiB, rounded up to whole
+ * pages, plus an inaccessible guard page below it) that will run entry(arg) when first switched to.
+ * Returns 0 on success, -1 on allocation failure. entry must never return: it ends by calling
+ * nmrh_fiber_switch_final() (returning aborts the process). */
+int nmrh_fiber_create(nmrh_fiber *f, size_t stack_size, void (*entry)(void *arg), void *arg);
+
+/* Save the current context into `from` and resume `to`. Returns when someone switches back to `from`. */
+void nmrh_fiber_switch(nmrh_fiber *from, nmrh_fiber *to);
+
+/* Like switch, but `from` is finished and will never be resumed (lets ASan release its fake stack). */
+_Noreturn void nmrh_fiber_switch_final(nmrh_fiber *from, nmrh_fiber *to);
+
+/* Release the stack of a fiber created by nmrh_fiber_create. Legal for a fiber that has finished,
+ * never started, or is suspended forever (its frames are discarded without unwinding). No-op for a
+ * main fiber. Must not be called on the running fiber. */
+void nmrh_fiber_destroy(nmrh_fiber *f);
+
+#endif /* NMRH_FIBER_H */

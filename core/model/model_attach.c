@@ -1,0 +1,235 @@
+/*
+ * Registration and attach. Attach runs synchronously on the thread that registers later (K2),
+ * inside its Nmr*Register* call; *Handle is written before or after the attach callbacks (K3).
+ * A pair of registrations is attempted once: whichever registration thread claims the pair first
+ * attaches it, so concurrent registrations never double-bind.
+ */
+#include <stdlib.h>
+
+#include "model_impl.h"
+
+static void *grow_array(void *array, uint32_t *cap, size_t elem)
+{
+    uint32_t n = *cap ? *cap * 2 : 8;
+    void *p = realloc(array, n * elem);
+    if (!p) abort();
+    *cap = n;
+    return p;
+}
+
+static nmr_reg *new_reg(nmrh_world *w, bool is_client, const void *chars, void *context)
+{
+    struct nmrh_model *m = w->model;
+    nmr_reg *r = calloc(1, sizeof *r);
+    if (!r) abort();
+    r->seq = ++m->reg_seq;
+    r->is_client = is_client;
+    r->module = w->current->cur_module;
+    r->chars = chars;
+    r->context = context;
+    if (m->nregs == m->regs_cap) m->regs = grow_array(m->regs, &m->regs_cap, sizeof *m->regs);
+    r->index = m->nregs;
+    m->regs[m->nregs++] = r;
+    return r;
+}
+
+static nmr_binding *new_binding(nmrh_world *w, nmr_reg *client, nmr_reg *provider)
+{
+    struct nmrh_model *m = w->model;
+    nmr_binding *b = calloc(1, sizeof *b);
+    if (!b) abort();
+    if (m->nbindings == m->bindings_cap) m->bindings = grow_array(m->bindings, &m->bindings_cap, sizeof *m->bindings);
+    b->index = m->nbindings;
+    b->seq = m->nbindings + 1;
+    b->client = client;
+    b->provider = provider;
+    b->state = B_ATTACHING;
+    b->attach_thread = w->current;
+    m->bindings[m->nbindings++] = b;
+    client->live_bindings++;
+    provider->live_bindings++;
+    nmrh_trace(w, NMRH_EV_BIND, b->seq, 0);
+    return b;
+}
+
+static bool pair_attempted(const struct nmrh_model *m, const nmr_reg *c, const nmr_reg *p)
+{
+    for (uint32_t i = 0; i < m->nbindings; i++)
+        if (m->bindings[i]->client == c && m->bindings[i]->provider == p) return true;
+    return false;
+}
+
+static bool same_npi(const nmr_reg *a, const nmr_reg *b)
+{
+    return IsEqualGUID(nmr_reg_instance(a)->NpiId, nmr_reg_instance(b)->NpiId);
+}
+
+static bool stack_object(nmrh_world *w, const void *p, const char *what, const nmr_binding *b)
+{
+    if (!p || !nmrh_sched_on_some_stack(w, p)) return false;
+    char name[160], where[160];
+    nmr_binding_name(w, b, name, sizeof name);
+    nmrh_oracle_where(w, where, sizeof where);
+    nmrh_oracle_fail(w, NMRH_RULE_STACK_OBJECT_BOUND, NULL, "%s of binding %s is a stack object, on %s", what, name, where);
+    return true;
+}
+
+/* Runs the client's ClientAttachProvider for one (client, provider) pair on this thread. */
+static void attach_pair(nmrh_world *w, nmr_reg *c, nmr_reg *p)
+{
+    nmr_binding *b = new_binding(w, c, p);
+    char name[160];
+    callback_frame f;
+    b->in_client_attach_cb = true;
+    nmr_callback_enter(w, c, NMRH_CB_CLIENT_ATTACH, nmr_binding_ref(b), PASSIVE_LEVEL, &f);
+    const NPI_CLIENT_CHARACTERISTICS *cc = c->chars;
+    NTSTATUS status = cc->ClientAttachProvider(nmr_binding_handle(b), c->context, nmr_reg_instance(p));
+    nmr_callback_leave(w, &f, status);
+    b->in_client_attach_cb = false;
+
+    if (b->nmr_attach_ok && status != STATUS_SUCCESS) {
+        nmr_binding_name(w, b, name, sizeof name);
+        nmrh_oracle_fail(w, NMRH_RULE_ATTACH_STATUS_MISMATCH, NULL,
+                         "ClientAttachProvider of %s returned %s (0x%08X) after NmrClientAttachProvider succeeded for binding %s",
+                         nmrh_world_module_name(w, c->module), nmrh_status_name(status) ? nmrh_status_name(status) : "a failure",
+                         (unsigned)status, name);
+    }
+    if (!b->nmr_attach_ok && status == STATUS_SUCCESS) {
+        nmr_binding_name(w, b, name, sizeof name);
+        nmrh_oracle_fail(w, NMRH_RULE_ATTACH_SUCCESS_WITHOUT_BIND, NULL,
+                         "ClientAttachProvider of %s returned STATUS_SUCCESS for binding %s %s",
+                         nmrh_world_module_name(w, c->module), name,
+                         b->nmr_attach_called ? "although NmrClientAttachProvider failed" : "without calling NmrClientAttachProvider");
+    }
+    if (!b->nmr_attach_ok && b->nmr_attach_called && status != b->last_attach_status) {
+        nmr_binding_name(w, b, name, sizeof name);
+        nmrh_oracle_fail(w, NMRH_RULE_ATTACH_STATUS_MISMATCH, NULL,
+                         "ClientAttachProvider of %s returned 0x%08X but NmrClientAttachProvider returned 0x%08X for binding %s",
+                         nmrh_world_module_name(w, c->module), (unsigned)status, (unsigned)b->last_attach_status, name);
+    }
+    if (b->nmr_attach_ok) {
+        b->state = B_ATTACHED;
+        /* K8, late bind: a side began deregistering while the attach was in flight. */
+        if (b->detach_requested || c->dereg_called || p->dereg_called) nmr_start_detach(w, b);
+    } else {
+        b->state = B_DECLINED;
+        nmr_release_binding(w, b);
+    }
+}
+
+NTSTATUS nmr_register(bool is_client, const void *chars, void *context, PHANDLE handle)
+{
+    nmrh_nmr_fn fn = is_client ? NMRH_FN_REGISTER_CLIENT : NMRH_FN_REGISTER_PROVIDER;
+    nmrh_world *w = nmr_world(nmr_fn_name(fn));
+    struct nmrh_model *m = w->model;
+    char where[160];
+    nmrh_oracle_where(w, where, sizeof where);
+    const NPI_REGISTRATION_INSTANCE *ri =
+        !chars ? NULL
+        : is_client ? &((const NPI_CLIENT_CHARACTERISTICS *)chars)->ClientRegistrationInstance
+                    : &((const NPI_PROVIDER_CHARACTERISTICS *)chars)->ProviderRegistrationInstance;
+    bool has_attach = chars && (is_client ? ((const NPI_CLIENT_CHARACTERISTICS *)chars)->ClientAttachProvider != NULL
+                                          : ((const NPI_PROVIDER_CHARACTERISTICS *)chars)->ProviderAttachClient != NULL);
+    bool has_detach = chars && (is_client ? ((const NPI_CLIENT_CHARACTERISTICS *)chars)->ClientDetachProvider != NULL
+                                          : ((const NPI_PROVIDER_CHARACTERISTICS *)chars)->ProviderDetachClient != NULL);
+    if (!chars || !handle || !ri->NpiId || !ri->ModuleId || !has_attach || !has_detach) {
+        nmr_api_enter(w, fn, NMRH_REF(NMRH_REF_NONE, 0));
+        nmrh_oracle_fail(w, NMRH_RULE_BAD_CHARACTERISTICS, NULL, "%s with %s on %s", nmr_fn_name(fn),
+                         !chars ? "NULL characteristics" : !handle ? "a NULL handle pointer"
+                         : !ri->NpiId ? "a NULL NpiId" : !ri->ModuleId ? "a NULL ModuleId"
+                         : !has_attach ? "no attach callback" : "no detach callback", where);
+        return STATUS_INVALID_PARAMETER;
+    }
+    nmr_reg *r = new_reg(w, is_client, chars, context);
+    nmr_api_enter(w, fn, nmr_reg_ref(r));
+    nmr_require_irql(w, PASSIVE_LEVEL, fn);
+    if (nmr_fault(w, NMRH_FAULT_REGISTER, r->module)) {
+        /* The slot stays, as a registration that is already gone, so handles and numbers stay stable. */
+        r->failed = r->dereg_called = r->wait_called = r->wait_returned = true;
+        return nmr_api_exit(w, fn, STATUS_INSUFFICIENT_RESOURCES);
+    }
+    bool handle_first = nmrh_knob_get(w, NMRH_KNOB_HANDLE_WRITE) == 0;
+    if (handle_first) *handle = nmr_reg_handle(r);
+    /* Registrations made after ours attach to us themselves; visit only those before us. */
+    for (uint32_t i = 0; i < r->index; i++) {
+        nmr_reg *peer = m->regs[i];
+        if (r->dereg_called) break;
+        if (peer->is_client == is_client || peer->dereg_called || !same_npi(r, peer)) continue;
+        nmr_reg *c = is_client ? r : peer, *p = is_client ? peer : r;
+        if (pair_attempted(m, c, p)) continue;
+        attach_pair(w, c, p);
+    }
+    if (!handle_first) *handle = nmr_reg_handle(r);
+    return nmr_api_exit(w, fn, STATUS_SUCCESS);
+}
+
+NTSTATUS NmrRegisterClient(PNPI_CLIENT_CHARACTERISTICS ClientCharacteristics, PVOID ClientContext,
+                           PHANDLE NmrClientHandle)
+{
+    return nmr_register(true, ClientCharacteristics, ClientContext, NmrClientHandle);
+}
+
+NTSTATUS NmrRegisterProvider(PNPI_PROVIDER_CHARACTERISTICS ProviderCharacteristics, PVOID ProviderContext,
+                             PHANDLE NmrProviderHandle)
+{
+    return nmr_register(false, ProviderCharacteristics, ProviderContext, NmrProviderHandle);
+}
+
+NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingContext, const VOID *ClientDispatch,
+                                 PVOID *ProviderBindingContext, const VOID **ProviderDispatch)
+{
+    const nmrh_nmr_fn fn = NMRH_FN_CLIENT_ATTACH_PROVIDER;
+    nmrh_world *w = nmr_world(nmr_fn_name(fn));
+    nmr_api_enter(w, fn, nmr_handle_ref(w, NmrBindingHandle));
+    nmr_binding *b = nmr_lookup_binding(w, NmrBindingHandle, nmr_fn_name(fn));
+    if (!b) return STATUS_INVALID_PARAMETER;
+    nmr_require_irql(w, PASSIVE_LEVEL, fn);
+    char name[160], where[160];
+    nmr_binding_name(w, b, name, sizeof name);
+    nmrh_oracle_where(w, where, sizeof where);
+    if (b->nmr_attach_ok) {
+        nmrh_oracle_fail(w, NMRH_RULE_ATTACH_AFTER_SUCCESS, NULL,
+                         "NmrClientAttachProvider called again for binding %s after it succeeded, on %s", name, where);
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (b->state != B_ATTACHING || !b->in_client_attach_cb || b->attach_thread != w->current) {
+        nmrh_oracle_fail(w, NMRH_RULE_ATTACH_OUTSIDE_CALLBACK, NULL,
+                         "NmrClientAttachProvider for binding %s called outside its ClientAttachProvider callback, on %s",
+                         name, where);
+        return STATUS_INVALID_PARAMETER;
+    }
+    stack_object(w, ClientBindingContext, "the client binding context", b);
+    stack_object(w, ClientDispatch, "the client dispatch table", b);
+    b->nmr_attach_called = true;
+    if (!ProviderBindingContext || !ProviderDispatch) {
+        nmrh_oracle_fail(w, NMRH_RULE_BAD_CHARACTERISTICS, NULL,
+                         "NmrClientAttachProvider for binding %s got a NULL output pointer, on %s", name, where);
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (nmr_fault(w, NMRH_FAULT_CLIENT_ATTACH, b->client->module)) {
+        b->last_attach_status = STATUS_INSUFFICIENT_RESOURCES;
+        return nmr_api_exit(w, fn, STATUS_INSUFFICIENT_RESOURCES);
+    }
+    nmr_reg *p = b->provider;
+    PVOID provider_ctx = NULL;
+    const VOID *provider_dispatch = NULL;
+    callback_frame f;
+    nmr_callback_enter(w, p, NMRH_CB_PROVIDER_ATTACH, nmr_binding_ref(b), PASSIVE_LEVEL, &f);
+    const NPI_PROVIDER_CHARACTERISTICS *pc = p->chars;
+    NTSTATUS status = pc->ProviderAttachClient(nmr_binding_handle(b), p->context, nmr_reg_instance(b->client),
+                                               ClientBindingContext, ClientDispatch, &provider_ctx, &provider_dispatch);
+    nmr_callback_leave(w, &f, status);
+    b->last_attach_status = status;
+    if (status == STATUS_SUCCESS) {
+        stack_object(w, provider_ctx, "the provider binding context", b);
+        stack_object(w, provider_dispatch, "the provider dispatch table", b);
+        b->nmr_attach_ok = true;
+        b->side[SIDE_CLIENT].ctx = ClientBindingContext;
+        b->side[SIDE_CLIENT].dispatch = ClientDispatch;
+        b->side[SIDE_PROVIDER].ctx = provider_ctx;
+        b->side[SIDE_PROVIDER].dispatch = provider_dispatch;
+        *ProviderBindingContext = provider_ctx;
+        *ProviderDispatch = provider_dispatch;
+    }
+    return nmr_api_exit(w, fn, status);
+}

@@ -1,0 +1,67 @@
+/* DbgPrint goes to the trace; assertion failures and bugchecks in module code become findings. */
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "shim_util.h"
+
+void nmrh_km_primitive_point(void)
+{
+    nmrh_world *w = nmrh_world_current();
+    if (w) nmrh_sched_point(w, NMRH_POINTS_PRIMITIVE);
+}
+
+static ULONG note(const char *fmt, va_list ap)
+{
+    char text[256];
+    vsnprintf(text, sizeof text, fmt, ap);
+    size_t n = strlen(text);
+    while (n && (text[n - 1] == '\n' || text[n - 1] == '\r')) text[--n] = '\0';
+    nmrh_world *w = nmrh_world_current();
+    if (w) nmrh_trace(w, NMRH_EV_NOTE, nmrh_trace_intern(w, text), 0);
+    return STATUS_SUCCESS;
+}
+
+ULONG DbgPrint(PCSTR Format, ...)
+{
+    va_list ap;
+    va_start(ap, Format);
+    ULONG r = note(Format, ap);
+    va_end(ap);
+    return r;
+}
+
+ULONG DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...)
+{
+    (void)ComponentId;
+    (void)Level;
+    va_list ap;
+    va_start(ap, Format);
+    ULONG r = note(Format, ap);
+    va_end(ap);
+    return r;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+void nmrh_km_assert_failed(const char *expr, const char *file, int line)
+{
+    nmrh_world *w = nmrh_world_current();
+    if (!w) {
+        fprintf(stderr, "nmrh: assertion failed outside any world: %s (%s:%d)\n", expr, base_name(file), line);
+        abort();
+    }
+    NMRH_SHIM_FAIL(w, NMRH_RULE_ASSERT, "NT_ASSERT(%s) failed at %s:%d", expr, base_name(file), line);
+}
+
+void KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4)
+{
+    nmrh_world *w = nmrh_world_current();
+    if (w)
+        NMRH_SHIM_FAIL(w, NMRH_RULE_BUGCHECK, "KeBugCheckEx(0x%X, 0x%llX, 0x%llX, 0x%llX, 0x%llX)", (unsigned)BugCheckCode,
+                       (unsigned long long)P1, (unsigned long long)P2, (unsigned long long)P3, (unsigned long long)P4);
+    abort();
+}

@@ -1,0 +1,245 @@
+/* Fibers: stack allocation, first-entry set-up and AddressSanitizer bookkeeping. The register
+ * switch itself lives in fiber_switch_<arch>.S; other targets use ucontext. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* MAP_ANONYMOUS / MAP_STACK, ucontext on strict -std=c11 */
+#endif
+
+#include "nmrh/fiber.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NMRH_FIBER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NMRH_FIBER_ASAN 1
+#endif
+#endif
+#ifndef NMRH_FIBER_ASAN
+#define NMRH_FIBER_ASAN 0
+#endif
+
+#if NMRH_FIBER_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#define NMRH_FIBER_DEFAULT_STACK ((size_t)64 * 1024)
+
+#if NMRH_FIBER_BACKEND_ASM
+/* Hidden so that a shared-library build calls them directly instead of through the PLT. Returns the
+ * `transfer` argument passed by whichever context later switches back to this one. */
+__attribute__((visibility("hidden"))) void *nmrh_fiber_asm_swap(void **save_sp, void *new_sp,
+                                                                void *transfer);
+/* Never called from C: its address is planted as the return address of a new fiber's first frame. */
+__attribute__((visibility("hidden"))) void nmrh_fiber_asm_trampoline(void);
+#endif
+
+#if NMRH_FIBER_ASAN
+/* Completes the switch ASan was told about in start_switch. It reports the bounds of the stack we
+ * came from; a main fiber's bounds are unknown until then, so that is when we record them. */
+static void asan_finish_switch(void *fake_stack, nmrh_fiber *prev)
+{
+    const void *bottom = NULL;
+    size_t size = 0;
+    __sanitizer_finish_switch_fiber(fake_stack, &bottom, &size);
+    if (prev->stack_size == 0) {
+        prev->stack_bottom = bottom;
+        prev->stack_size = size;
+    }
+}
+
+/* A suspended fiber's fake stack (ASan's heap copy of its address-taken locals, detect_stack_use_
+ * after_return) is only freed by a final start_switch made while it is current. For an abandoned
+ * fiber we make it current for a moment, without leaving our real stack, and discard it; otherwise
+ * every abandoned fiber would leak several hundred KiB of ASan mappings. */
+static void asan_drop_fake_stack(nmrh_fiber *f)
+{
+    void *own_fake_stack = NULL;
+    const void *own_bottom = NULL;
+    size_t own_size = 0;
+    __sanitizer_start_switch_fiber(&own_fake_stack, f->stack_bottom, f->stack_size);
+    __sanitizer_finish_switch_fiber(f->asan_fake_stack, &own_bottom, &own_size);
+    __sanitizer_start_switch_fiber(NULL, own_bottom, own_size);
+    __sanitizer_finish_switch_fiber(own_fake_stack, NULL, NULL);
+    f->asan_fake_stack = NULL;
+}
+#endif
+
+/* First code a new fiber runs (reached from the trampoline or makecontext). */
+static _Noreturn void fiber_start(nmrh_fiber *self, nmrh_fiber *prev)
+{
+#if NMRH_FIBER_ASAN
+    asan_finish_switch(NULL, prev); /* fresh fiber: no fake stack to restore yet */
+#else
+    (void)prev;
+#endif
+    self->entry(self->arg);
+    abort(); /* entry must end with nmrh_fiber_switch_final; there is nothing to return to */
+}
+
+#if !NMRH_FIBER_BACKEND_ASM
+/* makecontext only passes int arguments, so the pointer travels in two halves. */
+static void fiber_start_uc(unsigned int hi, unsigned int lo)
+{
+    nmrh_fiber *self = (nmrh_fiber *)(uintptr_t)(((uint64_t)hi << 32) | (uint64_t)lo);
+    fiber_start(self, self->prev);
+}
+#endif
+
+/* Returns the fiber that switched back to `from`. */
+static inline nmrh_fiber *raw_switch(nmrh_fiber *from, nmrh_fiber *to)
+{
+#if NMRH_FIBER_BACKEND_ASM
+    return (nmrh_fiber *)nmrh_fiber_asm_swap(&from->sp, to->sp, from);
+#else
+    to->prev = from;
+    if (swapcontext(&from->uctx, &to->uctx) != 0)
+        abort();
+    return from->prev;
+#endif
+}
+
+void nmrh_fiber_init_main(nmrh_fiber *f)
+{
+    *f = (nmrh_fiber){0};
+}
+
+#if NMRH_FIBER_BACKEND_ASM
+/* Builds a frame that nmrh_fiber_asm_swap's restore path pops, so the first switch "returns" into
+ * the trampoline with self/fiber_start in callee-saved registers. */
+static void init_first_frame(nmrh_fiber *f, char *stack_top)
+{
+    /* Keep a little slack above the first frame for unwinders that peek past the top. */
+    uintptr_t top = ((uintptr_t)stack_top - 64) & ~(uintptr_t)15;
+    uint64_t *p = (uint64_t *)top;
+#if defined(__x86_64__)
+    /* Layout must match fiber_switch_x86_64.S. The trampoline starts with rsp == top, which is the
+     * 16-byte alignment the ABI requires just before its `call`. */
+    uint32_t mxcsr = 0; /* asm memory outputs are invisible to MSan */
+    uint16_t fpcw = 0;
+    __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+    __asm__ volatile("fnstcw %0" : "=m"(fpcw));
+    p[-1] = (uint64_t)(uintptr_t)&nmrh_fiber_asm_trampoline; /* return address */
+    p[-2] = 0;                                              /* rbp: ends frame-pointer walks */
+    p[-3] = 0;                                              /* rbx */
+    p[-4] = (uint64_t)(uintptr_t)f;                         /* r12 */
+    p[-5] = (uint64_t)(uintptr_t)&fiber_start;              /* r13 */
+    p[-6] = 0;                                              /* r14 */
+    p[-7] = 0;                                              /* r15 */
+    p[-8] = mxcsr & ~(uint32_t)0x3f;                        /* inherit modes, not sticky flags */
+    p[-9] = fpcw;
+    f->sp = &p[-9];
+#elif defined(__aarch64__)
+    /* Layout must match fiber_switch_aarch64.S: 22 slots, sp stays 16-byte aligned. */
+    uint64_t fpcr;
+    __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
+    uint64_t *q = p - 22;
+    for (int i = 0; i < 22; i++)
+        q[i] = 0;
+    q[0] = (uint64_t)(uintptr_t)f;                          /* x19 */
+    q[1] = (uint64_t)(uintptr_t)&fiber_start;               /* x20 */
+    q[10] = 0;                                              /* x29: ends frame-pointer walks */
+    q[11] = (uint64_t)(uintptr_t)&nmrh_fiber_asm_trampoline; /* x30 */
+    q[20] = fpcr;
+    f->sp = q;
+#else
+#error "asm fiber backend selected for an unsupported architecture"
+#endif
+}
+#endif
+
+int nmrh_fiber_create(nmrh_fiber *f, size_t stack_size, void (*entry)(void *arg), void *arg)
+{
+    long page_l = sysconf(_SC_PAGESIZE);
+    size_t page = page_l > 0 ? (size_t)page_l : 4096;
+    if (stack_size == 0)
+        stack_size = NMRH_FIBER_DEFAULT_STACK;
+    if (stack_size > SIZE_MAX - 2 * page)
+        return -1;
+    size_t usable = (stack_size + page - 1) & ~(page - 1);
+    size_t map_size = usable + page;
+
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+#ifdef MAP_STACK
+    flags |= MAP_STACK;
+#endif
+    char *map = mmap(NULL, map_size, PROT_READ | PROT_WRITE, flags, -1, 0);
+    if (map == MAP_FAILED)
+        return -1;
+    /* Stacks grow down: an overflow runs into this page and faults instead of corrupting memory. */
+    if (mprotect(map, page, PROT_NONE) != 0) {
+        munmap(map, map_size);
+        return -1;
+    }
+#if NMRH_FIBER_ASAN
+    /* The address range may have been used by something ASan poisoned and never cleaned up. */
+    __asan_unpoison_memory_region(map, map_size);
+#endif
+
+    *f = (nmrh_fiber){0};
+    f->map = map;
+    f->map_size = map_size;
+    f->entry = entry;
+    f->arg = arg;
+    f->stack_bottom = map + page;
+    f->stack_size = usable;
+
+#if NMRH_FIBER_BACKEND_ASM
+    init_first_frame(f, map + map_size);
+#else
+    if (getcontext(&f->uctx) != 0) {
+        munmap(map, map_size);
+        *f = (nmrh_fiber){0};
+        return -1;
+    }
+    f->uctx.uc_stack.ss_sp = map + page;
+    f->uctx.uc_stack.ss_size = usable;
+    f->uctx.uc_link = NULL;
+    uint64_t self = (uint64_t)(uintptr_t)f;
+    makecontext(&f->uctx, (void (*)(void))fiber_start_uc, 2, (unsigned int)(self >> 32),
+                (unsigned int)(self & 0xffffffffu));
+#endif
+    return 0;
+}
+
+void nmrh_fiber_switch(nmrh_fiber *from, nmrh_fiber *to)
+{
+#if NMRH_FIBER_ASAN
+    __sanitizer_start_switch_fiber(&from->asan_fake_stack, to->stack_bottom, to->stack_size);
+    nmrh_fiber *prev = raw_switch(from, to);
+    asan_finish_switch(from->asan_fake_stack, prev);
+#else
+    (void)raw_switch(from, to);
+#endif
+}
+
+_Noreturn void nmrh_fiber_switch_final(nmrh_fiber *from, nmrh_fiber *to)
+{
+    /* Whatever was parked here is the fake stack that the NULL start_switch below destroys;
+     * destroy() must not free it a second time. */
+    from->asan_fake_stack = NULL;
+#if NMRH_FIBER_ASAN
+    __sanitizer_start_switch_fiber(NULL, to->stack_bottom, to->stack_size);
+#endif
+    (void)raw_switch(from, to);
+    abort(); /* nobody may resume a finished fiber */
+}
+
+void nmrh_fiber_destroy(nmrh_fiber *f)
+{
+    if (f->map == NULL)
+        return;
+#if NMRH_FIBER_ASAN
+    if (f->asan_fake_stack != NULL)
+        asan_drop_fake_stack(f);
+    /* Frames abandoned mid-run leave redzones poisoned; a later mapping at this address must not
+     * inherit them. */
+    __asan_unpoison_memory_region(f->map, f->map_size);
+#endif
+    munmap(f->map, f->map_size);
+    *f = (nmrh_fiber){0};
+}

@@ -1,0 +1,306 @@
+/*
+ * The controlled scheduler: logical kernel threads are fibers, exactly one runs at a time, and
+ * every switch happens at a scheduling point where the chooser said so (or where a thread
+ * blocked or ended). The scheduler itself runs on the world's main fiber.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "world_impl.h"
+
+#ifndef NMRH_THREAD_STACK_SIZE
+#define NMRH_THREAD_STACK_SIZE (256u * 1024u)
+#endif
+
+static void set_state(nmrh_world *w, nmrh_thread *t, nmrh_thread_state s)
+{
+    if (t->state == NMRH_THREAD_RUNNABLE) w->nrunnable--;
+    if (s == NMRH_THREAD_RUNNABLE) w->nrunnable++;
+    t->state = s;
+}
+
+static void thread_entry(void *arg)
+{
+    nmrh_thread *t = arg;
+    nmrh_world *w = t->world;
+    t->fn(t->arg);
+    if (t->irql != 0 || t->spinlocks_held != 0)
+        nmrh_oracle_fail(w, NMRH_RULE_IRQL_MISUSE, NULL,
+                         "thread t%u '%s' ended at IRQL %u holding %u spin lock(s)", t->id, t->name,
+                         (unsigned)t->irql, t->spinlocks_held);
+    set_state(w, t, NMRH_THREAD_FINISHED);
+    nmrh_trace(w, NMRH_EV_END, 0, 0);
+    nmrh_fiber_switch_final(&t->fiber, &w->main_fiber);
+}
+
+nmrh_thread *nmrh_world_spawn(nmrh_world *w, const char *name, uint32_t module, nmrh_thread_fn fn, void *arg)
+{
+    if (w->nthreads == w->threads_cap) {
+        uint32_t cap = w->threads_cap ? w->threads_cap * 2 : 8;
+        nmrh_thread **n = realloc(w->threads, cap * sizeof *n);
+        if (!n) return NULL;
+        w->threads = n;
+        w->threads_cap = cap;
+    }
+    nmrh_thread *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    if (nmrh_fiber_create(&t->fiber, NMRH_THREAD_STACK_SIZE, thread_entry, t) != 0) {
+        free(t);
+        return NULL;
+    }
+    t->world = w;
+    t->id = w->nthreads;
+    size_t len = strlen(name);
+    if (len > sizeof t->name - 1) len = sizeof t->name - 1;
+    memcpy(t->name, name, len);
+    t->owner_module = t->cur_module = module;
+    t->fn = fn;
+    t->arg = arg;
+    t->state = NMRH_THREAD_FINISHED; /* set_state below counts it as newly runnable */
+    set_state(w, t, NMRH_THREAD_RUNNABLE);
+    w->threads[w->nthreads++] = t;
+    /* Traced as the spawning thread's event, naming the new thread. */
+    nmrh_trace(w, NMRH_EV_SPAWN, t->id, nmrh_trace_intern(w, t->name));
+    return t;
+}
+
+static void resume(nmrh_world *w, nmrh_thread *t)
+{
+    if (w->last_run != t) {
+        w->stats.switches++;
+        w->current = t;
+        nmrh_trace(w, NMRH_EV_SWITCH, t->id, 0);
+    }
+    w->current = t;
+    w->last_run = t;
+    nmrh_fiber_switch(&w->main_fiber, &t->fiber);
+    w->current = NULL;
+}
+
+static void yield_to_scheduler(nmrh_world *w, nmrh_thread *t)
+{
+    nmrh_fiber_switch(&t->fiber, &w->main_fiber);
+}
+
+/* The k-th runnable thread in id order, skipping `skip`. */
+static nmrh_thread *nth_runnable(nmrh_world *w, uint32_t k, const nmrh_thread *skip)
+{
+    for (uint32_t i = 0; i < w->nthreads; i++) {
+        nmrh_thread *t = w->threads[i];
+        if (t == skip || t->state != NMRH_THREAD_RUNNABLE) continue;
+        if (k-- == 0) return t;
+    }
+    return NULL;
+}
+
+uint32_t nmrh_sched_choose(nmrh_world *w, uint32_t n)
+{
+    if (n <= 1) return 0;
+    w->stats.decisions++;
+    uint32_t v = w->chooser->choose(w->chooser, n);
+    return v < n ? v : v % n;
+}
+
+void nmrh_sched_point(nmrh_world *w, uint32_t kind)
+{
+    nmrh_thread *t = w->current;
+    if (!t) return;
+    w->stats.points++;
+    if (++t->steps > w->cfg.step_budget) {
+        nmrh_oracle_fail(w, NMRH_RULE_STEP_BUDGET, NULL,
+                         "thread t%u '%s' passed %llu scheduling points without ending (livelock or endless loop)",
+                         t->id, t->name, (unsigned long long)w->cfg.step_budget);
+    }
+    if (!(w->cfg.points & kind)) return;
+    if (w->cfg.trace_points) nmrh_trace(w, NMRH_EV_POINT, kind, 0);
+    if (w->step_mode) {
+        yield_to_scheduler(w, t);
+        return;
+    }
+    uint32_t c = nmrh_sched_choose(w, w->nrunnable);
+    if (c == 0) return;
+    w->next_hint = nth_runnable(w, c - 1, t);
+    yield_to_scheduler(w, t);
+}
+
+int32_t nmrh_sched_block(nmrh_world *w, const void *obj, nmrh_wait_kind kind, bool timed)
+{
+    nmrh_thread *t = w->current;
+    if (!t) {
+        nmrh_oracle_fail(w, NMRH_RULE_INTERNAL, NULL, "a blocking wait was attempted outside any logical thread");
+        return 0;
+    }
+    set_state(w, t, NMRH_THREAD_BLOCKED);
+    t->blocked_on = obj;
+    t->wait_kind = kind;
+    t->timed_wait = timed;
+    nmrh_trace(w, NMRH_EV_BLOCK, kind, 0);
+    yield_to_scheduler(w, t);
+    return t->wake_status;
+}
+
+uint32_t nmrh_sched_wake(nmrh_world *w, const void *obj, bool all, int32_t status)
+{
+    uint32_t woken = 0;
+    for (uint32_t i = 0; i < w->nthreads; i++) {
+        nmrh_thread *t = w->threads[i];
+        if (t->state != NMRH_THREAD_BLOCKED || t->blocked_on != obj) continue;
+        set_state(w, t, NMRH_THREAD_RUNNABLE);
+        t->blocked_on = NULL;
+        t->wait_kind = NMRH_WAIT_NONE;
+        t->wake_status = status;
+        nmrh_trace(w, NMRH_EV_WAKE, t->id, (uint32_t)status);
+        woken++;
+        if (!all) break;
+    }
+    return woken;
+}
+
+_Noreturn void nmrh_sched_abandon_current(nmrh_world *w)
+{
+    nmrh_thread *t = w->current;
+    set_state(w, t, NMRH_THREAD_ABANDONED);
+    yield_to_scheduler(w, t);
+    abort(); /* an abandoned thread is never resumed */
+}
+
+bool nmrh_sched_on_some_stack(const nmrh_world *w, const void *p)
+{
+    const char *c = p;
+    for (uint32_t i = 0; i < w->nthreads; i++) {
+        const nmrh_fiber *f = &w->threads[i]->fiber;
+        const char *lo = f->stack_bottom;
+        if (lo && c >= lo && c < lo + f->stack_size) return true;
+    }
+    return false;
+}
+
+uint32_t nmrh_knob_get(nmrh_world *w, nmrh_knob k)
+{
+    uint32_t fixed = w->cfg.knobs[k];
+    if (fixed != NMRH_KNOB_CHOOSE) return fixed;
+    uint32_t v = nmrh_sched_choose(w, nmrh_knob_values(k));
+    nmrh_trace(w, NMRH_EV_CHOICE, (uint32_t)k, v);
+    return v;
+}
+
+/* ---- driving a world ---- */
+
+static void enter(nmrh_world *w, bool step)
+{
+    w->saved_current = nmrh_world_current();
+    nmrh_world_set_current(w);
+    w->step_mode = step;
+}
+
+static void leave(nmrh_world *w)
+{
+    w->step_mode = false;
+    nmrh_world_set_current(w->saved_current);
+}
+
+nmrh_thread_state nmrh_world_step(nmrh_world *w, nmrh_thread *t)
+{
+    if (!w->stopped && t->state == NMRH_THREAD_RUNNABLE) {
+        enter(w, true);
+        resume(w, t);
+        leave(w);
+    }
+    return t->state;
+}
+
+nmrh_thread_state nmrh_world_run_thread(nmrh_world *w, nmrh_thread *t)
+{
+    while (!w->stopped && t->state == NMRH_THREAD_RUNNABLE) nmrh_world_step(w, t);
+    return t->state;
+}
+
+/* When nothing can run, a thread in a finite-timeout wait times out (lowest id first). */
+static bool expire_one_timed_wait(nmrh_world *w)
+{
+    for (uint32_t i = 0; i < w->nthreads; i++) {
+        nmrh_thread *t = w->threads[i];
+        if (t->state == NMRH_THREAD_BLOCKED && t->timed_wait) {
+            nmrh_trace(w, NMRH_EV_TIMEOUT, t->id, 0);
+            set_state(w, t, NMRH_THREAD_RUNNABLE);
+            t->blocked_on = NULL;
+            t->wake_status = 0x102; /* STATUS_TIMEOUT */
+            return true;
+        }
+    }
+    return false;
+}
+
+static nmrh_thread *pick_next(nmrh_world *w)
+{
+    nmrh_thread *hint = w->next_hint;
+    w->next_hint = NULL;
+    if (hint && hint->state == NMRH_THREAD_RUNNABLE) return hint;
+    if (w->nrunnable == 0 && !expire_one_timed_wait(w)) return NULL;
+    return nth_runnable(w, nmrh_sched_choose(w, w->nrunnable), NULL);
+}
+
+bool nmrh_world_run(nmrh_world *w)
+{
+    enter(w, false);
+    nmrh_thread *t;
+    while (!w->stopped && (t = pick_next(w)) != NULL) resume(w, t);
+    leave(w);
+    return !w->stopped;
+}
+
+bool nmrh_world_finish(nmrh_world *w)
+{
+    if (w->finished) return !w->stopped;
+    w->finished = true;
+    nmrh_chooser_zero drain;
+    nmrh_chooser_zero_init(&drain);
+    nmrh_chooser *saved = w->chooser;
+    w->chooser = &drain.base;
+    nmrh_world_run(w);
+    w->chooser = saved;
+    if (w->stopped) return false;
+
+    enter(w, false);
+    for (uint32_t i = 0; i < w->nthreads; i++) {
+        if (w->threads[i]->state != NMRH_THREAD_BLOCKED) continue;
+        char *dump = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&dump, &len);
+        if (f) {
+            nmrh_world_print_state(w, f);
+            fclose(f);
+        }
+        const nmrh_thread *b = w->threads[i];
+        nmrh_oracle_fail(w, NMRH_RULE_HANG, dump,
+                         "thread t%u '%s' is blocked forever (%s) and no other thread can run", b->id, b->name,
+                         b->wait_kind == NMRH_WAIT_NMR_DEREGISTER ? "in NmrWaitFor*DeregisterComplete: a detach was never completed"
+                         : b->wait_kind == NMRH_WAIT_EVENT        ? "waiting for an event"
+                         : b->wait_kind == NMRH_WAIT_RUNDOWN      ? "waiting for rundown protection release"
+                         : b->wait_kind == NMRH_WAIT_SPINLOCK     ? "spinning on a spin lock"
+                         : b->wait_kind == NMRH_WAIT_FAST_MUTEX   ? "waiting for a fast mutex"
+                                                                  : "waiting");
+        free(dump);
+        break;
+    }
+    if (!w->stopped) nmrh_model_finish_checks(w);
+    if (!w->stopped) {
+        for (uint32_t m = 1; m < w->nmodules && !w->stopped; m++) {
+            if (!w->modules[m].unloaded) continue;
+            char summary[256];
+            size_t n = nmrh_pool_module_leaks(&w->pool, m, summary, sizeof summary);
+            if (n)
+                nmrh_oracle_fail(w, NMRH_RULE_POOL_LEAK, NULL, "module %s unloaded with %zu pool block(s) not freed: %s",
+                                 w->modules[m].name, n, summary);
+        }
+    }
+    if (!w->stopped) nmrh_model_check_invariants(w);
+    leave(w);
+    return !w->stopped;
+}
+
+nmrh_thread_state nmrh_thread_get_state(const nmrh_thread *t) { return t->state; }
+uint32_t nmrh_thread_id(const nmrh_thread *t) { return t->id; }
+const char *nmrh_thread_name(const nmrh_thread *t) { return t->name; }
+nmrh_thread *nmrh_world_thread(nmrh_world *w, uint32_t id) { return id < w->nthreads ? w->threads[id] : NULL; }
+uint32_t nmrh_world_thread_count(const nmrh_world *w) { return w->nthreads; }

@@ -1,0 +1,122 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "world_impl.h"
+
+/* The one mutable global: kernel-style free functions (NmrRegisterClient, ExAllocatePool2, ...)
+   find the world they run in through it. */
+static _Thread_local nmrh_world *current_world;
+
+nmrh_world *nmrh_world_current(void) { return current_world; }
+void nmrh_world_set_current(nmrh_world *w) { current_world = w; }
+
+void nmrh_config_init(nmrh_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (int k = 0; k < NMRH_KNOB_COUNT; k++) cfg->knobs[k] = NMRH_KNOB_CHOOSE;
+    cfg->points = NMRH_POINTS_ALL;
+    cfg->step_budget = 100000;
+}
+
+static void copy_name(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n > size - 1) n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+uint32_t nmrh_world_add_module(nmrh_world *w, const char *name)
+{
+    if (w->nmodules == w->modules_cap) {
+        uint32_t cap = w->modules_cap ? w->modules_cap * 2 : 8;
+        nmrh_module *m = realloc(w->modules, cap * sizeof *m);
+        if (!m) abort();
+        w->modules = m;
+        w->modules_cap = cap;
+    }
+    nmrh_module *m = &w->modules[w->nmodules];
+    memset(m, 0, sizeof *m);
+    copy_name(m->name, sizeof m->name, name);
+    return w->nmodules++;
+}
+
+const char *nmrh_world_module_name(const nmrh_world *w, uint32_t module)
+{
+    return module < w->nmodules ? w->modules[module].name : "?";
+}
+
+nmrh_world *nmrh_world_create(const nmrh_config *cfg, nmrh_chooser *chooser)
+{
+    nmrh_world *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    if (cfg)
+        w->cfg = *cfg;
+    else
+        nmrh_config_init(&w->cfg);
+    w->chooser = chooser;
+    nmrh_fiber_init_main(&w->main_fiber);
+    nmrh_pool_init(&w->pool);
+    nmrh_world_add_module(w, "nmr");
+    w->model = nmrh_model_create(w);
+    if (!w->model) {
+        nmrh_world_destroy(w);
+        return NULL;
+    }
+    return w;
+}
+
+void nmrh_world_destroy(nmrh_world *w)
+{
+    if (!w) return;
+    for (uint32_t i = 0; i < w->nthreads; i++) {
+        nmrh_fiber_destroy(&w->threads[i]->fiber);
+        free(w->threads[i]);
+    }
+    free(w->threads);
+    nmrh_pool_release_all(&w->pool);
+    if (w->model) nmrh_model_destroy(w->model);
+    free(w->trace);
+    for (uint32_t i = 0; i < w->nstrings; i++) free(w->strings[i]);
+    free(w->strings);
+    free(w->modules);
+    free(w->finding.details);
+    if (current_world == w) current_world = NULL;
+    free(w);
+}
+
+void nmrh_world_module_unloaded(nmrh_world *w, uint32_t module)
+{
+    if (module == 0 || module >= w->nmodules || w->stopped) return;
+    w->modules[module].unloaded = true;
+    nmrh_trace(w, NMRH_EV_UNLOADED, module, 0);
+    nmrh_model_unload_check(w, module);
+}
+
+void nmrh_world_fail_allocs(nmrh_world *w, uint32_t module, uint32_t count)
+{
+    if (module < w->nmodules) w->modules[module].fail_allocs = count;
+}
+
+void nmrh_world_fail_nmr(nmrh_world *w, nmrh_nmr_fault which, uint32_t count)
+{
+    if ((unsigned)which < NMRH_FAULT_NMR_COUNT) w->nmr_faults[which] = count;
+}
+
+void nmrh_world_set_knob(nmrh_world *w, nmrh_knob k, uint8_t value)
+{
+    if ((unsigned)k < NMRH_KNOB_COUNT) w->cfg.knobs[k] = value;
+}
+
+bool nmrh_world_stopped(const nmrh_world *w) { return w->stopped; }
+
+const nmrh_finding *nmrh_world_finding(const nmrh_world *w) { return w->stopped ? &w->finding : NULL; }
+
+nmrh_world_stats nmrh_world_get_stats(const nmrh_world *w)
+{
+    nmrh_world_stats s = w->stats;
+    s.events = w->ntrace;
+    return s;
+}
+
+uint32_t nmrh_world_check_model_invariants(nmrh_world *w) { return nmrh_model_check_invariants(w); }

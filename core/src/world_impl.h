@@ -1,0 +1,201 @@
+/*
+ * Internal layout of a world, shared by the scheduler, the trace, the oracle, the kernel shim
+ * and the NMR model. Nothing outside core/ includes this.
+ */
+#ifndef NMRH_WORLD_IMPL_H
+#define NMRH_WORLD_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nmrh/fiber.h"
+#include "nmrh/oracle.h"
+#include "nmrh/world.h"
+
+/* What a blocked thread waits for; also names the wait in hang dumps. */
+typedef enum {
+    NMRH_WAIT_NONE,
+    NMRH_WAIT_EVENT,
+    NMRH_WAIT_SPINLOCK,
+    NMRH_WAIT_FAST_MUTEX,
+    NMRH_WAIT_RUNDOWN,
+    NMRH_WAIT_NMR_DEREGISTER,
+    NMRH_WAIT_DELAY,
+} nmrh_wait_kind;
+
+struct nmrh_thread {
+    nmrh_world *world;
+    uint32_t id;
+    char name[32];
+    nmrh_fiber fiber;
+    nmrh_thread_state state;
+    uint32_t owner_module;      /* module whose action the thread runs; 0 = the NMR */
+    uint32_t cur_module;        /* module whose code runs now (callbacks switch it) */
+    uint8_t irql;
+    uint32_t spinlocks_held;
+    const void *blocked_on;
+    nmrh_wait_kind wait_kind;
+    bool timed_wait;
+    int32_t wake_status;
+    uint64_t steps;
+    nmrh_thread_fn fn;
+    void *arg;
+};
+
+typedef struct nmrh_module {
+    char name[32];
+    bool unloaded;
+    uint32_t fail_allocs;
+} nmrh_module;
+
+/* Trace record kinds; payload meaning in trace.c. */
+typedef enum {
+    NMRH_EV_SPAWN,
+    NMRH_EV_END,
+    NMRH_EV_SWITCH,
+    NMRH_EV_POINT,
+    NMRH_EV_BLOCK,
+    NMRH_EV_WAKE,
+    NMRH_EV_TIMEOUT,
+    NMRH_EV_NMR_CALL,
+    NMRH_EV_NMR_RETURN,
+    NMRH_EV_CALLBACK,
+    NMRH_EV_CALLBACK_RETURN,
+    NMRH_EV_CHOICE,
+    NMRH_EV_FAULT,
+    NMRH_EV_NOTE,
+    NMRH_EV_FINDING,
+    NMRH_EV_UNLOADED,
+    NMRH_EV_BIND,
+} nmrh_event_kind;
+
+/* NMR functions and module callbacks, as named in traces. */
+typedef enum {
+    NMRH_FN_REGISTER_CLIENT,
+    NMRH_FN_DEREGISTER_CLIENT,
+    NMRH_FN_WAIT_CLIENT,
+    NMRH_FN_CLIENT_ATTACH_PROVIDER,
+    NMRH_FN_CLIENT_DETACH_COMPLETE,
+    NMRH_FN_REGISTER_PROVIDER,
+    NMRH_FN_DEREGISTER_PROVIDER,
+    NMRH_FN_WAIT_PROVIDER,
+    NMRH_FN_PROVIDER_DETACH_COMPLETE,
+    NMRH_FN_COUNT
+} nmrh_nmr_fn;
+typedef enum {
+    NMRH_CB_CLIENT_ATTACH,
+    NMRH_CB_CLIENT_DETACH,
+    NMRH_CB_CLIENT_CLEANUP,
+    NMRH_CB_PROVIDER_ATTACH,
+    NMRH_CB_PROVIDER_DETACH,
+    NMRH_CB_PROVIDER_CLEANUP,
+    NMRH_CB_COUNT
+} nmrh_callback;
+/* Object references in trace payloads: kind in the high 32 bits, sequence number below. */
+enum { NMRH_REF_NONE, NMRH_REF_CLIENT, NMRH_REF_PROVIDER, NMRH_REF_BINDING, NMRH_REF_INVALID };
+#define NMRH_REF(kind, seq) (((uint64_t)(kind) << 32) | (uint32_t)(seq))
+const char *nmrh_status_name(int32_t status);
+
+typedef struct nmrh_trace_rec {
+    uint16_t kind;
+    uint16_t thread;
+    uint32_t a;
+    uint64_t b;
+} nmrh_trace_rec;
+
+typedef struct nmrh_pool_block {
+    void *ptr;               /* NULL = empty slot, (void*)1 = tombstone */
+    size_t size;
+    uint32_t tag;
+    uint32_t module;
+    uint64_t seq;
+} nmrh_pool_block;
+
+typedef struct nmrh_pool {
+    nmrh_pool_block *slots;  /* open addressing on the pointer */
+    size_t capacity, live, used;
+    uint64_t next_seq;
+} nmrh_pool;
+
+struct nmrh_model;
+
+struct nmrh_world {
+    nmrh_config cfg;
+    nmrh_chooser *chooser;
+    nmrh_fiber main_fiber;
+    nmrh_world *saved_current;     /* restored when the world stops running threads */
+    nmrh_thread **threads;
+    uint32_t nthreads, threads_cap;
+    nmrh_thread *current;          /* running logical thread, NULL on the scheduler */
+    nmrh_thread *last_run;         /* thread that ran last, to trace switches only */
+    uint32_t nrunnable;
+    nmrh_thread *next_hint;        /* chosen by a scheduling point in free-run mode */
+    bool step_mode;
+    bool stopped;
+    bool finished;
+    nmrh_finding finding;
+    nmrh_module *modules;          /* [0] is the NMR */
+    uint32_t nmodules, modules_cap;
+    uint32_t nmr_faults[NMRH_FAULT_NMR_COUNT];
+    nmrh_trace_rec *trace;
+    size_t ntrace, trace_cap;
+    char **strings;                /* interned strings referenced by trace records */
+    uint32_t nstrings, strings_cap;
+    nmrh_pool pool;
+    struct nmrh_model *model;
+    nmrh_world_stats stats;
+    uint32_t worker_seq;           /* names NMR worker threads deterministically */
+};
+
+/* The thread-local current world (the only mutable global of the harness). */
+void nmrh_world_set_current(nmrh_world *w);
+
+/* ---- scheduler (sched.c) ---- */
+/* A scheduling point of the given kind (NMRH_POINTS_*) on the current thread. */
+void nmrh_sched_point(nmrh_world *w, uint32_t kind);
+/* Park the current thread on `obj` until woken; returns the wake status. */
+int32_t nmrh_sched_block(nmrh_world *w, const void *obj, nmrh_wait_kind kind, bool timed);
+/* Wake threads blocked on obj: all of them, or only the lowest-id one. Returns how many. */
+uint32_t nmrh_sched_wake(nmrh_world *w, const void *obj, bool all, int32_t status);
+/* Ask the chooser for a value in [0, n); n <= 1 asks nothing and returns 0. */
+uint32_t nmrh_sched_choose(nmrh_world *w, uint32_t n);
+/* A knob's value for this occasion: fixed, or chosen (and recorded in the trace). */
+uint32_t nmrh_knob_get(nmrh_world *w, nmrh_knob k);
+/* Abandon the current thread after a finding; never returns. */
+_Noreturn void nmrh_sched_abandon_current(nmrh_world *w);
+/* Does any logical thread's stack contain p? */
+bool nmrh_sched_on_some_stack(const nmrh_world *w, const void *p);
+
+/* ---- trace (trace.c) ---- */
+void nmrh_trace(nmrh_world *w, nmrh_event_kind kind, uint32_t a, uint64_t b);
+uint32_t nmrh_trace_intern(nmrh_world *w, const char *s);
+
+/* ---- oracle (oracle.c) ---- */
+void nmrh_oracle_fail(nmrh_world *w, nmrh_rule rule, const char *details, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Describe the running thread and module for messages: "t3 nmr-worker-1 in echo-client". */
+void nmrh_oracle_where(const nmrh_world *w, char *buf, size_t size);
+
+/* ---- pool (core/shim/pool.c) ---- */
+void nmrh_pool_init(nmrh_pool *p);
+void nmrh_pool_release_all(nmrh_pool *p);
+/* Live blocks owned by `module`: count and (first) tag; returns number of blocks. */
+size_t nmrh_pool_module_leaks(const nmrh_pool *p, uint32_t module, char *summary, size_t size);
+/* The live block containing p, or NULL. */
+const nmrh_pool_block *nmrh_pool_find_containing(const nmrh_pool *p, const void *ptr);
+
+/* ---- NMR model (core/model/) ---- */
+struct nmrh_model *nmrh_model_create(nmrh_world *w);
+void nmrh_model_destroy(struct nmrh_model *m);
+void nmrh_model_print_state(const nmrh_world *w, FILE *out);
+/* Called by the pool before freeing [p, p+size): reports memory the NMR still references. */
+void nmrh_model_check_free(nmrh_world *w, const void *p, size_t size);
+/* End-of-run checks that belong to the model (waits skipped). */
+void nmrh_model_finish_checks(nmrh_world *w);
+void nmrh_model_unload_check(nmrh_world *w, uint32_t module);
+uint32_t nmrh_model_check_invariants(nmrh_world *w);
+/* Human-readable name of an NMR handle or binding id for traces: "b3", "client#1". */
+void nmrh_model_describe_binding(const nmrh_world *w, uint32_t binding_id, char *buf, size_t size);
+
+#endif
