@@ -1,6 +1,5 @@
 #include "nmrh/knobs.h"
 
-#include <string.h>
 
 static const struct {
     const char *name;
@@ -25,9 +24,16 @@ const char *nmrh_knob_value_name(nmrh_knob k, uint32_t v)
     return knob_table[k].values[v];
 }
 
+/* Portable (no libc): the sequence parser uses this in the kernel build too. */
+static int same_name(const char *a, const char *b)
+{
+    while (*a && *a == *b) a++, b++;
+    return *a == *b;
+}
+
 nmrh_knob nmrh_knob_from_name(const char *name)
 {
     for (int k = 0; k < NMRH_KNOB_COUNT; k++)
-        if (strcmp(knob_table[k].name, name) == 0) return (nmrh_knob)k;
+        if (same_name(knob_table[k].name, name)) return (nmrh_knob)k;
     return NMRH_KNOB_COUNT;
 }

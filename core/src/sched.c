@@ -304,3 +304,4 @@ uint32_t nmrh_thread_id(const nmrh_thread *t) { return t->id; }
 const char *nmrh_thread_name(const nmrh_thread *t) { return t->name; }
 nmrh_thread *nmrh_world_thread(nmrh_world *w, uint32_t id) { return id < w->nthreads ? w->threads[id] : NULL; }
 uint32_t nmrh_world_thread_count(const nmrh_world *w) { return w->nthreads; }
+nmrh_thread *nmrh_world_current_thread(const nmrh_world *w) { return w ? w->current : NULL; }

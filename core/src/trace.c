@@ -147,6 +147,7 @@ void nmrh_world_print_trace(const nmrh_world *w, FILE *out)
         case NMRH_EV_NOTE: fprintf(out, "DbgPrint: %s", w->strings[r->a]); break;
         case NMRH_EV_FINDING: fprintf(out, "FINDING %s", nmrh_rule_id((nmrh_rule)r->a)); break;
         case NMRH_EV_UNLOADED: fprintf(out, "module %s unloaded", nmrh_world_module_name(w, r->a)); break;
+        case NMRH_EV_RECORD: fprintf(out, "== %s", w->strings[r->a]); break;
         case NMRH_EV_BIND: {
             char desc[160];
             nmrh_model_describe_binding(w, r->a, desc, sizeof desc);

@@ -93,6 +93,11 @@ void nmrh_world_module_unloaded(nmrh_world *w, uint32_t module)
     nmrh_model_unload_check(w, module);
 }
 
+void nmrh_world_module_loaded(nmrh_world *w, uint32_t module)
+{
+    if (module != 0 && module < w->nmodules) w->modules[module].unloaded = false;
+}
+
 void nmrh_world_fail_allocs(nmrh_world *w, uint32_t module, uint32_t count)
 {
     if (module < w->nmodules) w->modules[module].fail_allocs = count;

@@ -68,6 +68,7 @@ typedef enum {
     NMRH_EV_FINDING,
     NMRH_EV_UNLOADED,
     NMRH_EV_BIND,
+    NMRH_EV_RECORD,
 } nmrh_event_kind;
 
 /* NMR functions and module callbacks, as named in traces. */

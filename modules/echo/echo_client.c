@@ -10,7 +10,7 @@
  *   published on the client's list until cleanup, so the guard is always valid to enter.
  * - Detach: no new calls; STATUS_SUCCESS when idle, otherwise STATUS_PENDING and the last call
  *   to return completes the detach (never touching the context after completing).
- * - Cleanup: unpublish and free the binding context. Unload: deregister, wait, free.
+ * - Cleanup: unpublish and free the binding context. Unload: deregister and wait.
  */
 #include "echo_modules.h"
 
@@ -100,14 +100,11 @@ static VOID NTAPI EchoClientCleanupBindingContext(PVOID ClientBindingContext)
     ExFreePoolWithTag(binding, ECHO_CLIENT_BINDING_TAG);
 }
 
-static NTSTATUS EchoClientLoad(void **Instance, ULONG Param)
+static NTSTATUS EchoClientLoad(void *Instance, ULONG Param)
 {
-    ECHO_CLIENT *client;
-    NTSTATUS status;
+    ECHO_CLIENT *client = Instance;
     UNREFERENCED_PARAMETER(Param);
 
-    client = ExAllocatePool2(POOL_FLAG_NON_PAGED, sizeof(*client), ECHO_CLIENT_TAG);
-    if (client == NULL) return STATUS_INSUFFICIENT_RESOURCES;
     KeInitializeSpinLock(&client->Lock);
     InitializeListHead(&client->Bindings);
     client->ModuleId.Length = sizeof(NPI_MODULEID);
@@ -124,13 +121,7 @@ static NTSTATUS EchoClientLoad(void **Instance, ULONG Param)
     client->Characteristics.ClientRegistrationInstance.NpiId = &NPI_ECHO_ID;
     client->Characteristics.ClientRegistrationInstance.ModuleId = &client->ModuleId;
 
-    status = NmrRegisterClient(&client->Characteristics, client, &client->NmrClientHandle);
-    if (!NT_SUCCESS(status)) {
-        ExFreePoolWithTag(client, ECHO_CLIENT_TAG);
-        return status;
-    }
-    *Instance = client;
-    return STATUS_SUCCESS;
+    return NmrRegisterClient(&client->Characteristics, client, &client->NmrClientHandle);
 }
 
 static void EchoClientUnload(void *Instance)
@@ -138,7 +129,6 @@ static void EchoClientUnload(void *Instance)
     ECHO_CLIENT *client = Instance;
     NTSTATUS status = NmrDeregisterClient(client->NmrClientHandle);
     if (status == STATUS_PENDING) NmrWaitForClientDeregisterComplete(client->NmrClientHandle);
-    ExFreePoolWithTag(client, ECHO_CLIENT_TAG);
 }
 
 /* Calls Echo once on every provider the client is attached to and not detaching from. */
@@ -156,6 +146,7 @@ static NTSTATUS EchoClientCall(void *Instance, ULONG Value)
         if (EchoGuardEnterAtDpc(&binding->Guard)) entered[count++] = binding;
     }
     KeReleaseSpinLock(&client->Lock, irql);
+    DbgPrint("echo-client: Echo(%u) on %u provider(s)\n", (unsigned)Value, (unsigned)count);
 
     for (i = 0; i < count; i++) {
         ECHO_CLIENT_BINDING *binding = entered[i];
@@ -169,4 +160,6 @@ static NTSTATUS EchoClientCall(void *Instance, ULONG Value)
     return count ? STATUS_SUCCESS : STATUS_DEVICE_NOT_READY;
 }
 
-const nmrh_module_kind echo_client_kind = {"echo-client", EchoClientLoad, EchoClientUnload, EchoClientCall};
+const nmrh_module_kind echo_client_kind = {
+    "echo-client", "example echo NPI client (correct)", sizeof(ECHO_CLIENT), EchoClientLoad, EchoClientUnload, EchoClientCall, NULL, NULL, 0,
+};

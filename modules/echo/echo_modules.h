@@ -2,7 +2,7 @@
 #ifndef ECHO_MODULES_H
 #define ECHO_MODULES_H
 
-#include "../include/nmrh_module.h"
+#include "nmrh/module.h"
 #include "echo_call_guard.h"
 #include "echo_npi.h"
 

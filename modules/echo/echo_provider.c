@@ -6,7 +6,7 @@
  * - Calls into clients (Notify) go through the binding's call guard, as in the client.
  * - Detach: no new calls; SUCCESS when idle, else PENDING and the last call completes it.
  *   Incoming Echo calls stay legal until cleanup: the client may still be detaching.
- * - Cleanup: unpublish and free. Unload: deregister, wait, free.
+ * - Cleanup: unpublish and free. Unload: deregister and wait.
  */
 #include "echo_modules.h"
 
@@ -87,14 +87,11 @@ static VOID NTAPI EchoProviderCleanupBindingContext(PVOID ProviderBindingContext
     ExFreePoolWithTag(binding, ECHO_PROVIDER_BINDING_TAG);
 }
 
-static NTSTATUS EchoProviderLoad(void **Instance, ULONG Param)
+static NTSTATUS EchoProviderLoad(void *Instance, ULONG Param)
 {
-    ECHO_PROVIDER *provider;
-    NTSTATUS status;
+    ECHO_PROVIDER *provider = Instance;
 
-    provider = ExAllocatePool2(POOL_FLAG_NON_PAGED, sizeof(*provider), ECHO_PROVIDER_TAG);
-    if (provider == NULL) return STATUS_INSUFFICIENT_RESOURCES;
-    provider->MaxClientVersion = (USHORT)(Param == ECHO_VERSION_1 ? ECHO_VERSION_1 : ECHO_VERSION_2);
+    provider->MaxClientVersion = (USHORT)((Param & 1) ? ECHO_VERSION_1 : ECHO_VERSION_2);
     KeInitializeSpinLock(&provider->Lock);
     InitializeListHead(&provider->Bindings);
     provider->ModuleId.Length = sizeof(NPI_MODULEID);
@@ -111,13 +108,7 @@ static NTSTATUS EchoProviderLoad(void **Instance, ULONG Param)
     provider->Characteristics.ProviderRegistrationInstance.NpiId = &NPI_ECHO_ID;
     provider->Characteristics.ProviderRegistrationInstance.ModuleId = &provider->ModuleId;
 
-    status = NmrRegisterProvider(&provider->Characteristics, provider, &provider->NmrProviderHandle);
-    if (!NT_SUCCESS(status)) {
-        ExFreePoolWithTag(provider, ECHO_PROVIDER_TAG);
-        return status;
-    }
-    *Instance = provider;
-    return STATUS_SUCCESS;
+    return NmrRegisterProvider(&provider->Characteristics, provider, &provider->NmrProviderHandle);
 }
 
 static void EchoProviderUnload(void *Instance)
@@ -125,7 +116,6 @@ static void EchoProviderUnload(void *Instance)
     ECHO_PROVIDER *provider = Instance;
     NTSTATUS status = NmrDeregisterProvider(provider->NmrProviderHandle);
     if (status == STATUS_PENDING) NmrWaitForProviderDeregisterComplete(provider->NmrProviderHandle);
-    ExFreePoolWithTag(provider, ECHO_PROVIDER_TAG);
 }
 
 /* Notifies every client the provider is attached to and not detaching from. */
@@ -143,6 +133,7 @@ static NTSTATUS EchoProviderCall(void *Instance, ULONG Value)
         if (EchoGuardEnterAtDpc(&binding->Guard)) entered[count++] = binding;
     }
     KeReleaseSpinLock(&provider->Lock, irql);
+    DbgPrint("echo-provider: Notify(%u) to %u client(s)\n", (unsigned)Value, (unsigned)count);
 
     for (i = 0; i < count; i++) {
         ECHO_PROVIDER_BINDING *binding = entered[i];
@@ -153,4 +144,12 @@ static NTSTATUS EchoProviderCall(void *Instance, ULONG Value)
     return count ? STATUS_SUCCESS : STATUS_DEVICE_NOT_READY;
 }
 
-const nmrh_module_kind echo_provider_kind = {"echo-provider", EchoProviderLoad, EchoProviderUnload, EchoProviderCall};
+static const char *const EchoVersionNames[] = {"2", "1"};
+static const nmrh_module_param EchoProviderParams[] = {
+    {"version", 0, 1, 2, EchoVersionNames}, /* highest client dispatch version accepted */
+};
+
+const nmrh_module_kind echo_provider_kind = {
+    "echo-provider", "example echo NPI provider (correct)", sizeof(ECHO_PROVIDER), EchoProviderLoad, EchoProviderUnload, EchoProviderCall,
+    NULL, EchoProviderParams, 1,
+};

@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 void th_instance_init(nmrh_world *w, test_instance *i, const nmrh_module_kind *kind, const char *name, ULONG param)
 {
@@ -13,7 +14,8 @@ void th_instance_init(nmrh_world *w, test_instance *i, const nmrh_module_kind *k
 static void load_fn(void *arg)
 {
     test_instance *i = arg;
-    i->load_status = i->kind->load(&i->instance, i->param);
+    if (!i->instance) i->instance = calloc(1, i->kind->instance_size);
+    i->load_status = i->kind->load(i->instance, i->param);
     i->loaded = NT_SUCCESS(i->load_status);
 }
 
@@ -58,4 +60,10 @@ const char *th_signature(const nmrh_world *w)
 {
     const nmrh_finding *f = nmrh_world_finding(w);
     return f ? f->signature : "";
+}
+
+void th_instance_free(test_instance *i)
+{
+    free(i->instance);
+    i->instance = NULL;
 }

@@ -8,7 +8,7 @@
 #define NMRH_TEST_HARNESS_H
 
 #include "nmrh/world.h"
-#include "nmrh_module.h"
+#include "nmrh/module.h"
 
 typedef struct test_instance {
     const nmrh_module_kind *kind;
@@ -24,6 +24,9 @@ void th_instance_init(nmrh_world *w, test_instance *i, const nmrh_module_kind *k
 nmrh_thread *th_load(nmrh_world *w, test_instance *i);
 nmrh_thread *th_unload(nmrh_world *w, test_instance *i);
 nmrh_thread *th_call(nmrh_world *w, test_instance *i, ULONG value);
+
+/* Frees the instance memory the harness owns (after the world is destroyed or finished). */
+void th_instance_free(test_instance *i);
 
 /* A world with default config (all knobs chosen by `chooser`) and the echo kinds available. */
 nmrh_world *th_world(nmrh_chooser *chooser);

@@ -36,6 +36,9 @@ int main(int argc, char **argv)
         }
         CHECK(&t, clean);
         nmrh_world_destroy(w);
+        th_instance_free(&c);
+        th_instance_free(&p1);
+        th_instance_free(&p2);
         if (!clean) break;
     }
     return check_summary(&t, "test_echo_smoke");

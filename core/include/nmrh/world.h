@@ -54,6 +54,9 @@ nmrh_world *nmrh_world_create(const nmrh_config *cfg, nmrh_chooser *chooser);
 void nmrh_world_destroy(nmrh_world *w);
 /* The world running on this OS thread (set while a world runs threads), or NULL. */
 nmrh_world *nmrh_world_current(void);
+/* The logical thread running now in `w` (e.g. to tell from a callback which thread runs it), or NULL
+   when `w` is NULL or only the scheduler runs. */
+nmrh_thread *nmrh_world_current_thread(const nmrh_world *w);
 
 /* Modules are numbered from 1; 0 is the NMR itself. The name is copied. */
 uint32_t nmrh_world_add_module(nmrh_world *w, const char *name);
@@ -61,6 +64,9 @@ const char *nmrh_world_module_name(const nmrh_world *w, uint32_t module);
 /* Tell the oracle that a module's unload routine returned: its registrations must all have been
    waited for, and anything it still has in pool at the end of the run is a leak. */
 void nmrh_world_module_unloaded(nmrh_world *w, uint32_t module);
+
+/* Tell the oracle that a module is being loaded (again): it is no longer unloaded. */
+void nmrh_world_module_loaded(nmrh_world *w, uint32_t module);
 
 /* Fault injection: fail the next `count` pool allocations made by module code of `module`. */
 void nmrh_world_fail_allocs(nmrh_world *w, uint32_t module, uint32_t count);

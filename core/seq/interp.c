@@ -1,0 +1,136 @@
+#include "nmrh/interp.h"
+
+#include <string.h>
+
+#include "nmrh/knobs.h"
+
+static void append_str(char *dst, size_t cap, size_t *len, const char *s)
+{
+    while (*s && *len + 1 < cap) dst[(*len)++] = *s++;
+    dst[*len] = '\0';
+}
+
+static void append_num(char *dst, size_t cap, size_t *len, uint32_t v)
+{
+    char digits[10];
+    int n = 0;
+    do digits[n++] = (char)('0' + v % 10), v /= 10;
+    while (v);
+    while (n && *len + 1 < cap) dst[(*len)++] = digits[--n];
+    dst[*len] = '\0';
+}
+
+void nmrh_interp_init(nmrh_interp *ip, const nmrh_platform *pf, const nmrh_seq *seq)
+{
+    memset(ip, 0, sizeof *ip);
+    ip->pf = pf;
+    ip->seq = seq;
+}
+
+static void action_thread(void *arg)
+{
+    nmrh_interp_thread *t = arg;
+    nmrh_interp *ip = t->ip;
+    nmrh_interp_module *m = &ip->modules[t->module];
+    switch ((nmrh_action)t->action) {
+    case NMRH_ACT_LOAD:
+        /* A reload reuses the instance only when nothing still runs on the old incarnation. */
+        if ((m->state != NMRH_MOD_IDLE && m->state != NMRH_MOD_UNLOADED) || m->calls) return;
+        memset(m->instance, 0, m->kind->instance_size);
+        m->state = NMRH_MOD_LOADING;
+        ip->pf->module_loaded(ip->pf->ctx, m->id);
+        m->state = NT_SUCCESS(m->kind->load(m->instance, m->options)) ? NMRH_MOD_LOADED : NMRH_MOD_IDLE;
+        break;
+    case NMRH_ACT_UNLOAD:
+        if (m->state != NMRH_MOD_LOADED) return;
+        m->state = NMRH_MOD_UNLOADING;
+        m->kind->unload(m->instance);
+        m->state = NMRH_MOD_UNLOADED;
+        ip->pf->module_unloaded(ip->pf->ctx, m->id);
+        break;
+    case NMRH_ACT_CALL:
+    case NMRH_ACT_COMPLETE: {
+        NTSTATUS (*call)(void *, ULONG) = m->kind->call;
+        if (m->state != NMRH_MOD_LOADED && m->state != NMRH_MOD_UNLOADING) return;
+        m->calls++;
+        if (t->action == NMRH_ACT_CALL && call)
+            call(m->instance, t->value);
+        else if (t->action == NMRH_ACT_COMPLETE && m->kind->complete)
+            m->kind->complete(m->instance);
+        m->calls--;
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void declare_module(nmrh_interp *ip, const nmrh_record *r)
+{
+    const nmrh_platform *pf = ip->pf;
+    nmrh_interp_module *m = &ip->modules[ip->nmodules];
+    size_t len = 0;
+    m->kind = ip->seq->target->kinds[r->a];
+    m->options = (uint32_t)r->b | ((uint32_t)r->c << 8);
+    append_str(m->name, sizeof m->name, &len, "m");
+    append_num(m->name, sizeof m->name, &len, ip->nmodules);
+    append_str(m->name, sizeof m->name, &len, ":");
+    append_str(m->name, sizeof m->name, &len, m->kind->name);
+    m->instance = pf->alloc(pf->ctx, m->kind->instance_size ? m->kind->instance_size : 1);
+    if (!m->instance) ip->out_of_memory = 1;
+    m->id = pf->add_module(pf->ctx, m->name);
+    ip->nmodules++;
+}
+
+static void *start_thread(nmrh_interp *ip, const nmrh_record *r)
+{
+    nmrh_interp_thread *t = &ip->threads[ip->nthreads];
+    char name[32];
+    size_t len = 0;
+    t->ip = ip;
+    t->action = r->a;
+    t->module = r->b;
+    t->value = r->c;
+    append_str(name, sizeof name, &len, nmrh_action_name((nmrh_action)r->a));
+    append_str(name, sizeof name, &len, " m");
+    append_num(name, sizeof name, &len, r->b);
+    ip->nthreads++;
+    t->handle = ip->pf->spawn(ip->pf->ctx, name, ip->modules[r->b].id, action_thread, t);
+    if (!t->handle) ip->out_of_memory = 1;
+    return t->handle;
+}
+
+void nmrh_interp_run(nmrh_interp *ip)
+{
+    const nmrh_platform *pf = ip->pf;
+    void *ctx = pf->ctx;
+    for (uint32_t i = 0; i < ip->seq->count && !ip->out_of_memory && !pf->stopped(ctx); i++) {
+        const nmrh_record *r = &ip->seq->records[i];
+        if (pf->record) pf->record(ctx, i);
+        switch ((nmrh_op)r->op) {
+        case NMRH_OP_MODULE: declare_module(ip, r); break;
+        case NMRH_OP_START: start_thread(ip, r); break;
+        case NMRH_OP_DO: {
+            void *h = start_thread(ip, r);
+            if (h) pf->run_thread(ctx, h);
+            break;
+        }
+        case NMRH_OP_STEP: pf->step(ctx, ip->threads[r->a].handle, (uint32_t)r->b + 1); break;
+        case NMRH_OP_RUN: pf->run_thread(ctx, ip->threads[r->a].handle); break;
+        case NMRH_OP_RUN_ALL: pf->run_all(ctx); break;
+        case NMRH_OP_DECIDE: pf->decide(ctx, r->a); break;
+        case NMRH_OP_KNOB:
+            pf->set_knob(ctx, r->a, r->b == nmrh_knob_values((nmrh_knob)r->a) ? NMRH_KNOB_CHOOSE : r->b);
+            break;
+        case NMRH_OP_FAIL_ALLOCS: pf->fail_allocs(ctx, ip->modules[r->a].id, r->b); break;
+        case NMRH_OP_FAIL_NMR: pf->fail_nmr(ctx, r->a, r->b); break;
+        default: break;
+        }
+    }
+}
+
+void nmrh_interp_release(nmrh_interp *ip)
+{
+    for (uint32_t i = 0; i < ip->nmodules; i++)
+        if (ip->modules[i].instance) ip->pf->free(ip->pf->ctx, ip->modules[i].instance);
+}

@@ -1,0 +1,122 @@
+/* The user-mode platform: the interpreter's OS services mapped onto a world. */
+#include "nmrh/session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "world_impl.h"
+
+static uint32_t queue_choose(nmrh_chooser *self, uint32_t n)
+{
+    nmrh_decision_queue *q = (nmrh_decision_queue *)self;
+    return q->next < q->count ? q->values[q->next++] % n : 0;
+}
+
+static nmrh_session *S(void *ctx) { return ctx; }
+
+static void *pf_alloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    return calloc(1, size);
+}
+
+static void pf_free(void *ctx, void *p)
+{
+    (void)ctx;
+    free(p);
+}
+
+static void *pf_spawn(void *ctx, const char *name, uint32_t module, void (*fn)(void *), void *arg)
+{
+    return nmrh_world_spawn(S(ctx)->world, name, module, fn, arg);
+}
+
+static void pf_step(void *ctx, void *thread, uint32_t count)
+{
+    while (count-- && nmrh_world_step(S(ctx)->world, thread) == NMRH_THREAD_RUNNABLE) {
+    }
+}
+
+static void pf_run_thread(void *ctx, void *thread) { nmrh_world_run_thread(S(ctx)->world, thread); }
+static void pf_run_all(void *ctx) { nmrh_world_run(S(ctx)->world); }
+static int pf_stopped(void *ctx) { return nmrh_world_stopped(S(ctx)->world); }
+
+static void pf_decide(void *ctx, uint8_t value)
+{
+    nmrh_decision_queue *q = &S(ctx)->decisions;
+    if (q->count == q->capacity) {
+        size_t cap = q->capacity ? q->capacity * 2 : 64;
+        uint8_t *v = realloc(q->values, cap);
+        if (!v) return;
+        q->values = v;
+        q->capacity = cap;
+    }
+    q->values[q->count++] = value;
+}
+
+static void pf_set_knob(void *ctx, uint32_t knob, uint32_t value)
+{
+    nmrh_world_set_knob(S(ctx)->world, (nmrh_knob)knob, (uint8_t)value);
+}
+
+static void pf_fail_allocs(void *ctx, uint32_t module, uint32_t count)
+{
+    nmrh_world_fail_allocs(S(ctx)->world, module, count);
+}
+
+static void pf_fail_nmr(void *ctx, uint32_t which, uint32_t count)
+{
+    nmrh_world_fail_nmr(S(ctx)->world, which ? NMRH_FAULT_CLIENT_ATTACH : NMRH_FAULT_REGISTER, count);
+}
+
+static uint32_t pf_add_module(void *ctx, const char *name) { return nmrh_world_add_module(S(ctx)->world, name); }
+static void pf_module_loaded(void *ctx, uint32_t module) { nmrh_world_module_loaded(S(ctx)->world, module); }
+static void pf_module_unloaded(void *ctx, uint32_t module) { nmrh_world_module_unloaded(S(ctx)->world, module); }
+
+typedef struct text_buf {
+    char text[160];
+    size_t len;
+} text_buf;
+
+static void to_buf(void *ctx, const char *s, size_t n)
+{
+    text_buf *b = ctx;
+    while (n-- && b->len + 1 < sizeof b->text) b->text[b->len++] = *s++;
+    b->text[b->len] = '\0';
+}
+
+static void pf_record(void *ctx, uint32_t index)
+{
+    nmrh_session *s = S(ctx);
+    text_buf b = {{0}, 0};
+    nmrh_seq_print_record(s->seq, index, to_buf, &b);
+    nmrh_trace(s->world, NMRH_EV_RECORD, nmrh_trace_intern(s->world, b.text), index);
+}
+
+int nmrh_session_run(nmrh_session *s, const nmrh_seq *seq, const nmrh_config *cfg)
+{
+    memset(s, 0, sizeof *s);
+    s->seq = seq;
+    s->decisions.base.choose = queue_choose;
+    s->world = nmrh_world_create(cfg, &s->decisions.base);
+    if (!s->world) return -1;
+    s->platform = (nmrh_platform){
+        s,          pf_alloc,         pf_free,           pf_spawn,       pf_step,     pf_run_thread,
+        pf_run_all, pf_stopped,       pf_decide,         pf_set_knob,    pf_fail_allocs, pf_fail_nmr,
+        pf_add_module, pf_module_loaded, pf_module_unloaded, pf_record,
+    };
+    nmrh_interp_init(&s->interp, &s->platform, seq);
+    nmrh_interp_run(&s->interp);
+    if (s->interp.out_of_memory) return -1;
+    return nmrh_world_finish(s->world) ? 1 : 0;
+}
+
+void nmrh_session_destroy(nmrh_session *s)
+{
+    /* Threads first: instance memory must outlive every (abandoned) thread that could use it. */
+    nmrh_world_destroy(s->world);
+    s->world = NULL;
+    nmrh_interp_release(&s->interp);
+    free(s->decisions.values);
+    s->decisions.values = NULL;
+}

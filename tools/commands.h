@@ -1,0 +1,26 @@
+/* Subcommands of the nmrh tool. Each returns the process exit status:
+   0 = success / no finding, 1 = finding (or check failed), 2 = bad input or usage. */
+#ifndef NMRH_TOOL_COMMANDS_H
+#define NMRH_TOOL_COMMANDS_H
+
+#include <stdbool.h>
+
+#include "nmrh/targets.h"
+
+enum { EXIT_CLEAN = 0, EXIT_FINDING = 1, EXIT_USAGE = 2 };
+
+int cmd_replay(int argc, char **argv);
+int cmd_fmt(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_targets(int argc, char **argv);
+
+/* Shared option handling: "--target NAME" / "--target=NAME". Returns the target, or NULL after
+   printing an error listing the targets. */
+const nmrh_target *tool_target(const char *name);
+/* If argv[*i] is option `name` taking a value, stores the value, advances *i and returns true.
+   Prints an error and sets *bad when the value is missing. */
+bool tool_option_value(int argc, char **argv, int *i, const char *name, const char **value, bool *bad);
+bool tool_is_help(const char *arg);
+
+#endif

@@ -1,0 +1,40 @@
+/* nmrh: command-line front end of the NMR callback-sequence harness. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "nmrh/oracle.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"replay", cmd_replay, "replay sequence files and report findings"},
+    {"fmt", cmd_fmt, "print the canonical text of a sequence"},
+    {"convert", cmd_convert, "convert a sequence between text and binary"},
+    {"rules", cmd_rules, "list the oracle's rules"},
+    {"targets", cmd_targets, "list the targets, their module kinds and options"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: nmrh COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'nmrh COMMAND --help' describes a command. Exit status: 0 no finding, 1 finding, 2 bad input or usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+    nmrh_oracle_install_asan_hook();
+    if (argc < 2 || tool_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_CLEAN;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "nmrh: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}
