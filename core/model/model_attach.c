@@ -81,6 +81,7 @@ static void attach_pair(nmrh_world *w, nmr_reg *c, nmr_reg *p)
     char name[160];
     callback_frame f;
     b->in_client_attach_cb = true;
+    nmr_transition(w, NMRH_T_ATTACH_START);
     nmr_callback_enter(w, c, NMRH_CB_CLIENT_ATTACH, nmr_binding_ref(b), PASSIVE_LEVEL, &f);
     const NPI_CLIENT_CHARACTERISTICS *cc = c->chars;
     NTSTATUS status = cc->ClientAttachProvider(nmr_binding_handle(b), c->context, nmr_reg_instance(p));
@@ -109,9 +110,14 @@ static void attach_pair(nmrh_world *w, nmr_reg *c, nmr_reg *p)
     }
     if (b->nmr_attach_ok) {
         b->state = B_ATTACHED;
+        nmr_transition(w, NMRH_T_ATTACHED);
         /* K8, late bind: a side began deregistering while the attach was in flight. */
-        if (b->detach_requested || c->dereg_called || p->dereg_called) nmr_start_detach(w, b);
+        if (b->detach_requested || c->dereg_called || p->dereg_called) {
+            nmr_transition(w, NMRH_T_LATE_BIND_DETACH);
+            nmr_start_detach(w, b);
+        }
     } else {
+        if (!b->nmr_attach_called || status != b->last_attach_status) nmr_transition(w, NMRH_T_ATTACH_CLIENT_DECLINED);
         b->state = B_DECLINED;
         nmr_release_binding(w, b);
     }
@@ -141,13 +147,18 @@ NTSTATUS nmr_register(bool is_client, const void *chars, void *context, PHANDLE 
         return STATUS_INVALID_PARAMETER;
     }
     nmr_reg *r = new_reg(w, is_client, chars, context);
+    /* Decided before the entry point below lets other threads run: a registration that fails
+       (as on an allocation failure) is never visible to a peer registering concurrently. The
+       slot stays, as a registration that is already gone, so handles and numbers stay stable. */
+    bool fault = nmr_fault(w, NMRH_FAULT_REGISTER, r->module);
+    if (fault) r->failed = r->dereg_called = r->wait_called = r->wait_returned = true;
     nmr_api_enter(w, fn, nmr_reg_ref(r));
     nmr_require_irql(w, PASSIVE_LEVEL, fn);
-    if (nmr_fault(w, NMRH_FAULT_REGISTER, r->module)) {
-        /* The slot stays, as a registration that is already gone, so handles and numbers stay stable. */
-        r->failed = r->dereg_called = r->wait_called = r->wait_returned = true;
+    if (fault) {
+        nmr_transition(w, NMRH_T_REGISTER_FAULT);
         return nmr_api_exit(w, fn, STATUS_INSUFFICIENT_RESOURCES);
     }
+    nmr_transition(w, NMRH_T_REGISTER);
     bool handle_first = nmrh_knob_get(w, NMRH_KNOB_HANDLE_WRITE) == 0;
     if (handle_first) *handle = nmr_reg_handle(r);
     /* Registrations made after ours attach to us themselves; visit only those before us. */
@@ -157,6 +168,7 @@ NTSTATUS nmr_register(bool is_client, const void *chars, void *context, PHANDLE 
         if (peer->is_client == is_client || peer->dereg_called || !same_npi(r, peer)) continue;
         nmr_reg *c = is_client ? r : peer, *p = is_client ? peer : r;
         if (pair_attempted(m, c, p)) continue;
+        nmr_transition(w, NMRH_T_REGISTER_WITH_PEERS);
         attach_pair(w, c, p);
     }
     if (!handle_first) *handle = nmr_reg_handle(r);
@@ -200,6 +212,7 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
     }
     stack_object(w, ClientBindingContext, "the client binding context", b);
     stack_object(w, ClientDispatch, "the client dispatch table", b);
+    if (b->nmr_attach_called) nmr_transition(w, NMRH_T_ATTACH_VERSION_RETRY);
     b->nmr_attach_called = true;
     if (!ProviderBindingContext || !ProviderDispatch) {
         nmrh_oracle_fail(w, NMRH_RULE_BAD_CHARACTERISTICS, NULL,
@@ -208,6 +221,7 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
     }
     if (nmr_fault(w, NMRH_FAULT_CLIENT_ATTACH, b->client->module)) {
         b->last_attach_status = STATUS_INSUFFICIENT_RESOURCES;
+        nmr_transition(w, NMRH_T_ATTACH_FAULT);
         return nmr_api_exit(w, fn, STATUS_INSUFFICIENT_RESOURCES);
     }
     nmr_reg *p = b->provider;
@@ -220,6 +234,7 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
                                                ClientBindingContext, ClientDispatch, &provider_ctx, &provider_dispatch);
     nmr_callback_leave(w, &f, status);
     b->last_attach_status = status;
+    if (status != STATUS_SUCCESS) nmr_transition(w, NMRH_T_ATTACH_PROVIDER_DECLINED);
     if (status == STATUS_SUCCESS) {
         stack_object(w, provider_ctx, "the provider binding context", b);
         stack_object(w, provider_dispatch, "the provider dispatch table", b);

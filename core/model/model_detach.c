@@ -32,6 +32,7 @@ static void run_cleanup(nmrh_world *w, nmr_binding *b, KIRQL irql)
         PNPI_CLIENT_CLEANUP_BINDING_CONTEXT_FN fn =
             s == SIDE_CLIENT ? ((const NPI_CLIENT_CHARACTERISTICS *)r->chars)->ClientCleanupBindingContext
                              : ((const NPI_PROVIDER_CHARACTERISTICS *)r->chars)->ProviderCleanupBindingContext;
+        if (!fn) nmr_transition(w, NMRH_T_CLEANUP_WITHOUT_CALLBACK);
         if (fn) {
             if (side->cleanup_calls || !b->nmr_attach_ok) {
                 w->model->internal_violations++;
@@ -73,11 +74,13 @@ static void both_sides_detached(nmrh_world *w, nmr_binding *b)
 {
     b->state = B_CLEANING;
     if (nmrh_knob_get(w, NMRH_KNOB_CLEANUP) == 0) {
+        nmr_transition(w, NMRH_T_CLEANUP_INLINE);
         run_cleanup(w, b, PASSIVE_LEVEL);
         return;
     }
     /* The deferred worker reuses detach_irql as its IRQL; the detach callbacks are over. */
     b->detach_irql = nmrh_knob_get(w, NMRH_KNOB_CLEANUP_IRQL) ? DISPATCH_LEVEL : PASSIVE_LEVEL;
+    nmr_transition(w, NMRH_T_CLEANUP_DEFERRED);
     spawn_worker(w, "cleanup", deferred_cleanup, b);
 }
 
@@ -112,6 +115,9 @@ static void run_detach_side(nmrh_world *w, nmr_binding *b, int s)
                          side_name(s), nmrh_world_module_name(w, r->module), (unsigned)status, name);
         return;
     }
+    nmr_transition(w, side->complete_called ? NMRH_T_DETACH_RETURNED_AFTER_COMPLETE
+                      : status == STATUS_SUCCESS ? NMRH_T_DETACH_RETURNED_SUCCESS
+                                                 : NMRH_T_DETACH_RETURNED_PENDING);
     /* Complete already called (early completion K6, pre-completion K7): the side is done. */
     side->detach = side->complete_called ? DETACH_COMPLETED : status == STATUS_SUCCESS ? DETACH_SUCCESS : DETACH_PENDING;
     side_finished(w, b);
@@ -152,6 +158,9 @@ void nmr_start_detach(nmrh_world *w, nmr_binding *b)
     int second = 1 - first;
     uint32_t where = nmrh_knob_get(w, NMRH_KNOB_DETACH_THREAD);
     b->detach_irql = nmrh_knob_get(w, NMRH_KNOB_DETACH_IRQL) ? DISPATCH_LEVEL : PASSIVE_LEVEL;
+    nmr_transition(w, NMRH_T_DETACH_START);
+    if (where != 0) nmr_transition(w, NMRH_T_DETACH_ON_WORKER);
+    if (b->detach_irql == DISPATCH_LEVEL) nmr_transition(w, NMRH_T_DETACH_AT_DISPATCH);
     if (where == 0) {
         detach_job job = {b, first, second};
         run_detach_job(w, &job);
@@ -179,13 +188,15 @@ static NTSTATUS deregister(bool is_client, HANDLE h)
         return STATUS_INVALID_PARAMETER;
     }
     r->dereg_called = true;
+    nmr_transition(w, r->live_bindings ? NMRH_T_DEREGISTER_WITH_BINDINGS : NMRH_T_DEREGISTER_IDLE);
     /* Index loop: detach callbacks run here may add bindings elsewhere and grow the array. */
     for (uint32_t i = 0; i < w->model->nbindings; i++) {
         nmr_binding *b = w->model->bindings[i];
         if (b->client != r && b->provider != r) continue;
-        if (b->state == B_ATTACHING)
+        if (b->state == B_ATTACHING) {
             b->detach_requested = true;
-        else
+            nmr_transition(w, NMRH_T_DEREGISTER_DURING_ATTACH);
+        } else
             nmr_start_detach(w, b);
     }
     notify_if_drained(w, r);
@@ -216,8 +227,10 @@ static NTSTATUS wait_deregister(bool is_client, HANDLE h)
         return nmr_api_exit(w, fn, STATUS_INVALID_PARAMETER);
     }
     r->wait_called = true;
+    if (r->live_bindings > 0) nmr_transition(w, NMRH_T_WAIT_BLOCKED);
     while (r->live_bindings > 0) nmrh_sched_block(w, r, NMRH_WAIT_NMR_DEREGISTER, false);
     r->wait_returned = true;
+    nmr_transition(w, NMRH_T_WAIT_RELEASED);
     return nmr_api_exit(w, fn, STATUS_SUCCESS);
 }
 
@@ -249,6 +262,9 @@ static void complete(int s, HANDLE h)
     if (b->state == B_DECLINED || b->state == B_DEAD)
         nmrh_oracle_fail(w, NMRH_RULE_BAD_HANDLE, NULL, "%s got the stale handle of binding %s, which %s, on %s",
                          nmr_fn_name(fn), name, b->state == B_DEAD ? "was already cleaned up" : "never attached", where);
+    nmr_transition(w, side->detach == DETACH_NONE      ? NMRH_T_COMPLETE_PRE
+                      : side->detach == DETACH_RUNNING ? NMRH_T_COMPLETE_EARLY
+                                                       : NMRH_T_COMPLETE_AFTER_PENDING);
     side->complete_called = true;
     if (side->detach == DETACH_PENDING) {
         side->detach = DETACH_COMPLETED;

@@ -98,6 +98,8 @@ void nmr_callback_leave(nmrh_world *w, callback_frame *f, NTSTATUS status);
 bool nmr_fault(nmrh_world *w, nmrh_nmr_fault which, uint32_t module);
 const char *nmr_fn_name(nmrh_nmr_fn fn);
 
+static inline void nmr_transition(nmrh_world *w, nmrh_transition t) { w->transitions[t]++; }
+
 /* ---- attach (model_attach.c) ---- */
 NTSTATUS nmr_register(bool is_client, const void *chars, void *context, PHANDLE handle);
 

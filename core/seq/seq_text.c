@@ -59,7 +59,12 @@ static int fail(parser *ps, uint32_t col, const char *a, const char *b, const to
     uint32_t len = 0, cap = sizeof e->message;
     e->line = ps->line;
     e->col = col;
-    e->message[0] = '\0';
+    if (a == e->message) { /* extending the message an earlier call built: keep it */
+        len = cstr_len(a);
+        a = NULL;
+    } else {
+        e->message[0] = '\0';
+    }
     if (a) put(e->message, &len, cap, a, cstr_len(a));
     if (b) put(e->message, &len, cap, b, cstr_len(b));
     if (t) {

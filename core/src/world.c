@@ -121,6 +121,12 @@ nmrh_world_stats nmrh_world_get_stats(const nmrh_world *w)
 {
     nmrh_world_stats s = w->stats;
     s.events = w->ntrace;
+    s.model_events = 0;
+    for (size_t i = 0; i < w->ntrace; i++) {
+        uint16_t k = w->trace[i].kind;
+        s.model_events += k == NMRH_EV_NMR_CALL || k == NMRH_EV_NMR_RETURN || k == NMRH_EV_CALLBACK ||
+                          k == NMRH_EV_CALLBACK_RETURN;
+    }
     return s;
 }
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nmrh/coverage.h"
 #include "nmrh/fiber.h"
 #include "nmrh/oracle.h"
 #include "nmrh/world.h"
@@ -147,6 +148,7 @@ struct nmrh_world {
     struct nmrh_model *model;
     nmrh_world_stats stats;
     uint32_t worker_seq;           /* names NMR worker threads deterministically */
+    uint32_t transitions[NMRH_TRANSITION_COUNT];
 };
 
 /* The thread-local current world (the only mutable global of the harness). */

@@ -10,6 +10,13 @@
 
 #include <ntddk.h>
 
+/* Header-only, so each seeded-bug build of the pair gets its own copy without symbol clashes. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ECHO_INLINE static inline __attribute__((unused))
+#else
+#define ECHO_INLINE static __inline
+#endif
+
 typedef struct _ECHO_CALL_GUARD {
     KSPIN_LOCK Lock;
     LONG InFlight;
@@ -17,14 +24,55 @@ typedef struct _ECHO_CALL_GUARD {
     BOOLEAN DetachPending;
 } ECHO_CALL_GUARD;
 
-VOID EchoGuardInit(ECHO_CALL_GUARD *Guard);
-/* TRUE: a call may start (leave the guard afterwards). FALSE: the binding is detaching. Must be
-   called at or below DISPATCH_LEVEL; callable with another spin lock held. */
-BOOLEAN EchoGuardEnterAtDpc(ECHO_CALL_GUARD *Guard);
+ECHO_INLINE VOID EchoGuardInit(ECHO_CALL_GUARD *Guard)
+{
+    KeInitializeSpinLock(&Guard->Lock);
+    Guard->InFlight = 0;
+    Guard->Detaching = FALSE;
+    Guard->DetachPending = FALSE;
+}
+
+/* TRUE: a call may start (leave the guard afterwards). FALSE: the binding is detaching. Called at
+   DISPATCH_LEVEL, with the owner's list lock held. */
+ECHO_INLINE BOOLEAN EchoGuardEnterAtDpc(ECHO_CALL_GUARD *Guard)
+{
+    BOOLEAN entered = FALSE;
+    KeAcquireSpinLockAtDpcLevel(&Guard->Lock);
+    if (!Guard->Detaching) {
+        Guard->InFlight++;
+        entered = TRUE;
+    }
+    KeReleaseSpinLockFromDpcLevel(&Guard->Lock);
+    return entered;
+}
+
 /* TRUE: this was the last call of a pending detach, and the caller must complete the detach
    (after which the binding context may already be freed). */
-BOOLEAN EchoGuardLeave(ECHO_CALL_GUARD *Guard);
+ECHO_INLINE BOOLEAN EchoGuardLeave(ECHO_CALL_GUARD *Guard)
+{
+    KIRQL irql;
+    BOOLEAN complete;
+    KeAcquireSpinLock(&Guard->Lock, &irql);
+    Guard->InFlight--;
+    complete = (BOOLEAN)(Guard->InFlight == 0 && Guard->DetachPending);
+    if (complete) Guard->DetachPending = FALSE;
+    KeReleaseSpinLock(&Guard->Lock, irql);
+    return complete;
+}
+
 /* From the detach callback: STATUS_SUCCESS when no call is in flight, else STATUS_PENDING. */
-NTSTATUS EchoGuardDetach(ECHO_CALL_GUARD *Guard);
+ECHO_INLINE NTSTATUS EchoGuardDetach(ECHO_CALL_GUARD *Guard)
+{
+    KIRQL irql;
+    NTSTATUS status = STATUS_SUCCESS;
+    KeAcquireSpinLock(&Guard->Lock, &irql);
+    Guard->Detaching = TRUE;
+    if (Guard->InFlight != 0) {
+        Guard->DetachPending = TRUE;
+        status = STATUS_PENDING;
+    }
+    KeReleaseSpinLock(&Guard->Lock, irql);
+    return status;
+}
 
 #endif

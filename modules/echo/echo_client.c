@@ -31,6 +31,9 @@ typedef struct _ECHO_CLIENT_BINDING {
     PVOID ProviderBindingContext;
     const ECHO_PROVIDER_DISPATCH *ProviderDispatch;
     LONG Notifications;
+#if ECHO_BUG == 8
+    PLONG Stats;
+#endif
 } ECHO_CLIENT_BINDING;
 
 static ECHO_NOTIFY_FN EchoClientNotify;
@@ -74,6 +77,13 @@ static NTSTATUS NTAPI EchoClientAttachProvider(HANDLE NmrBindingHandle, PVOID Cl
         return status;
     }
 
+#if ECHO_BUG == 8
+    /* Seeded bug B8: a failure after NmrClientAttachProvider succeeded is returned as is; the
+       NMR and the provider already hold the binding. */
+    binding->Stats = ExAllocatePool2(POOL_FLAG_NON_PAGED, sizeof(LONG), ECHO_CLIENT_BINDING_TAG);
+    if (binding->Stats == NULL) return STATUS_INSUFFICIENT_RESOURCES;
+#endif
+
     /* Fully initialised before it is published: a concurrent call sees all of it or none. */
     binding->ProviderBindingContext = providerContext;
     binding->ProviderDispatch = providerDispatch;
@@ -86,7 +96,27 @@ static NTSTATUS NTAPI EchoClientAttachProvider(HANDLE NmrBindingHandle, PVOID Cl
 static NTSTATUS NTAPI EchoClientDetachProvider(PVOID ClientBindingContext)
 {
     ECHO_CLIENT_BINDING *binding = ClientBindingContext;
+#if ECHO_BUG == 1
+    /* Seeded bug B1: when no call is in flight the binding is freed right here, in detach,
+       instead of in the cleanup callback. */
+    NTSTATUS status = EchoGuardDetach(&binding->Guard);
+    if (status == STATUS_SUCCESS) {
+        KIRQL irql;
+        KeAcquireSpinLock(&binding->Client->Lock, &irql);
+        RemoveEntryList(&binding->Link);
+        binding->Link.Flink = NULL;
+        KeReleaseSpinLock(&binding->Client->Lock, irql);
+        ExFreePoolWithTag(binding, ECHO_CLIENT_BINDING_TAG);
+    }
+    return status;
+#elif ECHO_BUG == 17
+    /* Seeded bug B17: the idle fast path returns success without closing the binding to new
+       calls, so a call can still start after the detach. */
+    if (binding->Guard.InFlight == 0) return STATUS_SUCCESS;
     return EchoGuardDetach(&binding->Guard);
+#else
+    return EchoGuardDetach(&binding->Guard);
+#endif
 }
 
 static VOID NTAPI EchoClientCleanupBindingContext(PVOID ClientBindingContext)
@@ -97,6 +127,9 @@ static VOID NTAPI EchoClientCleanupBindingContext(PVOID ClientBindingContext)
     KeAcquireSpinLock(&client->Lock, &irql);
     if (binding->Link.Flink != NULL) RemoveEntryList(&binding->Link);
     KeReleaseSpinLock(&client->Lock, irql);
+#if ECHO_BUG == 8
+    if (binding->Stats != NULL) ExFreePoolWithTag(binding->Stats, ECHO_CLIENT_BINDING_TAG);
+#endif
     ExFreePoolWithTag(binding, ECHO_CLIENT_BINDING_TAG);
 }
 
@@ -152,10 +185,27 @@ static NTSTATUS EchoClientCall(void *Instance, ULONG Value)
         ECHO_CLIENT_BINDING *binding = entered[i];
         ULONG result = 0;
         HANDLE bindingHandle = binding->NmrBindingHandle;
+#if ECHO_BUG == 6
+        /* Seeded bug B6: an invalid request drops its reference on an early-exit path that skips
+           the completion check, so a detach pending on this call is never completed. */
+        if (Value == 0) {
+            InterlockedDecrement(&binding->Guard.InFlight);
+            continue;
+        }
+#endif
         binding->ProviderDispatch->Echo(binding->ProviderBindingContext, Value, &result);
         NT_ASSERT(result == Value);
+#if ECHO_BUG == 2
+        /* Seeded bug B2: the binding is touched after Complete, which may already have run the
+           cleanup that frees it. */
+        if (EchoGuardLeave(&binding->Guard)) {
+            NmrClientDetachProviderComplete(bindingHandle);
+            binding->ProviderDispatch = NULL;
+        }
+#else
         /* After Complete the NMR may clean up (and we free) the binding at once: use the copy. */
         if (EchoGuardLeave(&binding->Guard)) NmrClientDetachProviderComplete(bindingHandle);
+#endif
     }
     return count ? STATUS_SUCCESS : STATUS_DEVICE_NOT_READY;
 }

@@ -17,6 +17,10 @@ typedef struct _ECHO_PROVIDER {
     USHORT MaxClientVersion;
     KSPIN_LOCK Lock;            /* protects Bindings */
     LIST_ENTRY Bindings;
+#if ECHO_BUG == 11
+    FAST_MUTEX StatsLock;
+    LONG Detaches;
+#endif
 } ECHO_PROVIDER;
 
 typedef struct _ECHO_PROVIDER_BINDING {
@@ -73,6 +77,13 @@ static NTSTATUS NTAPI EchoProviderAttachClient(HANDLE NmrBindingHandle, PVOID Pr
 static NTSTATUS NTAPI EchoProviderDetachClient(PVOID ProviderBindingContext)
 {
     ECHO_PROVIDER_BINDING *binding = ProviderBindingContext;
+#if ECHO_BUG == 11
+    /* Seeded bug B11: statistics under a fast mutex, a passive-level lock, in a detach callback
+       that the NMR may call at DISPATCH_LEVEL. */
+    ExAcquireFastMutex(&binding->Provider->StatsLock);
+    binding->Provider->Detaches++;
+    ExReleaseFastMutex(&binding->Provider->StatsLock);
+#endif
     return EchoGuardDetach(&binding->Guard);
 }
 
@@ -94,6 +105,9 @@ static NTSTATUS EchoProviderLoad(void *Instance, ULONG Param)
     provider->MaxClientVersion = (USHORT)((Param & 1) ? ECHO_VERSION_1 : ECHO_VERSION_2);
     KeInitializeSpinLock(&provider->Lock);
     InitializeListHead(&provider->Bindings);
+#if ECHO_BUG == 11
+    ExInitializeFastMutex(&provider->StatsLock);
+#endif
     provider->ModuleId.Length = sizeof(NPI_MODULEID);
     provider->ModuleId.Type = MIT_GUID;
     provider->ModuleId.Guid = NPI_ECHO_ID;

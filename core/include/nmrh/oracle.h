@@ -13,7 +13,13 @@
 
 #include "nmrh/rules.h"
 
-void nmrh_oracle_report(nmrh_rule rule, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#if defined(__GNUC__) || defined(__clang__)
+#define NMRH_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define NMRH_PRINTF(f, a)
+#endif
+
+void nmrh_oracle_report(nmrh_rule rule, const char *fmt, ...) NMRH_PRINTF(2, 3);
 
 /* Rule 9: a call into the peer's NPI through `binding` (an NMR binding handle) is about to start.
    Reports NMR-CALL-AFTER-DETACH when the calling side's detach callback returned success or the

@@ -112,6 +112,7 @@ typedef struct nmrh_world_stats {
     uint64_t switches;    /* context switches between logical threads */
     uint64_t decisions;   /* chooser calls */
     uint64_t events;      /* trace records (NMR calls, callbacks, ...) */
+    uint64_t model_events; /* of those: NMR calls, NMR returns, callbacks and callback returns */
 } nmrh_world_stats;
 nmrh_world_stats nmrh_world_get_stats(const nmrh_world *w);
 
