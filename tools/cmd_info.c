@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "nmrh/knobs.h"
 #include "nmrh/rules.h"
+#include "nmrh/seq.h"
 
 int cmd_rules(int argc, char **argv)
 {
@@ -41,5 +42,51 @@ int cmd_targets(int argc, char **argv)
             printf("%s%s", v ? "|" : " ", nmrh_knob_value_name((nmrh_knob)k, v));
         printf("\n");
     }
+    return EXIT_CLEAN;
+}
+
+/* One dictionary entry: a record as libFuzzer's escaped string. */
+static void entry(uint8_t op, uint8_t a, uint8_t b, uint8_t c)
+{
+    printf("\"\\x%02X\\x%02X\\x%02X\\x%02X\"\n", op, a, b, c);
+}
+
+int cmd_dict(int argc, char **argv)
+{
+    const char *target_name = "echo";
+    bool bad = false;
+    for (int i = 1; i < argc; i++) {
+        if (tool_is_help(argv[i])) {
+            puts("usage: nmrh dict [--target NAME]\n\nPrints a libFuzzer dictionary (-dict=FILE) of valid binary records for the target:\nmodule declarations of every kind, actions, steps, runs, decisions, knobs and faults.");
+            return EXIT_CLEAN;
+        }
+        if (tool_option_value(argc, argv, &i, "--target", &target_name, &bad)) continue;
+        fprintf(stderr, "nmrh dict: unexpected argument '%s'\n", argv[i]);
+        bad = true;
+    }
+    const nmrh_target *t = bad ? NULL : tool_target(target_name);
+    if (!t) return EXIT_USAGE;
+    printf("# nmrh dictionary for target %s: one 4-byte record a line (docs/sequence-format.md)\n", t->name);
+    for (unsigned k = 0; k < t->nkinds; k++) entry(NMRH_OP_MODULE, (uint8_t)k, 0, 0);
+    for (uint8_t act = 0; act < NMRH_ACT_COUNT; act++)
+        for (uint8_t m = 0; m < 4; m++) {
+            entry(NMRH_OP_DO, act, m, act == NMRH_ACT_CALL ? 1 : 0);
+            entry(NMRH_OP_START, act, m, act == NMRH_ACT_CALL ? 1 : 0);
+        }
+    for (uint8_t th = 0; th < 6; th++) {
+        entry(NMRH_OP_STEP, th, 0, 0);
+        entry(NMRH_OP_STEP, th, 3, 0);
+        entry(NMRH_OP_RUN, th, 0, 0);
+    }
+    entry(NMRH_OP_RUN_ALL, 0, 0, 0);
+    for (uint8_t d = 0; d < 4; d++) entry(NMRH_OP_DECIDE, d, 0, 0);
+    for (uint8_t k = 0; k < NMRH_KNOB_COUNT; k++)
+        for (uint8_t v = 0; v <= nmrh_knob_values((nmrh_knob)k); v++) entry(NMRH_OP_KNOB, k, v, 0);
+    for (uint8_t m = 0; m < 4; m++) {
+        entry(NMRH_OP_FAIL_ALLOCS, m, 1, 0);
+        entry(NMRH_OP_FAIL_ALLOCS, m, 1, 1);
+    }
+    entry(NMRH_OP_FAIL_NMR, 0, 1, 0);
+    entry(NMRH_OP_FAIL_NMR, 1, 1, 0);
     return EXIT_CLEAN;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "nmrh/seq.h"
 #include "nmrh/targets.h"
 
 enum { EXIT_CLEAN = 0, EXIT_FINDING = 1, EXIT_USAGE = 2 };
@@ -13,6 +14,10 @@ int cmd_replay(int argc, char **argv);
 int cmd_fmt(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_minimize(int argc, char **argv);
+int cmd_coverage(int argc, char **argv);
+int cmd_fuzz(int argc, char **argv);
+int cmd_dict(int argc, char **argv);
 int cmd_targets(int argc, char **argv);
 
 /* Shared option handling: "--target NAME" / "--target=NAME". Returns the target, or NULL after
@@ -22,5 +27,10 @@ const nmrh_target *tool_target(const char *name);
    Prints an error and sets *bad when the value is missing. */
 bool tool_option_value(int argc, char **argv, int *i, const char *name, const char **value, bool *bad);
 bool tool_is_help(const char *arg);
+
+/* Writes a reproducer: header comment (signature, message, date, target, replay command) and
+   canonical text, to `path` (NULL = standard output). Returns 0 or -1. */
+int write_reproducer(const char *path, const nmrh_seq *seq, const char *signature, const char *message,
+                     const char *target);
 
 #endif

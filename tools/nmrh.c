@@ -10,11 +10,15 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    {"fuzz", cmd_fuzz, "fuzz a target with libFuzzer and report minimised findings"},
     {"replay", cmd_replay, "replay sequence files and report findings"},
+    {"minimize", cmd_minimize, "shrink a finding to a minimal sequence with the same signature"},
+    {"coverage", cmd_coverage, "show which NMR protocol transitions a corpus exercises"},
     {"fmt", cmd_fmt, "print the canonical text of a sequence"},
     {"convert", cmd_convert, "convert a sequence between text and binary"},
     {"rules", cmd_rules, "list the oracle's rules"},
     {"targets", cmd_targets, "list the targets, their module kinds and options"},
+    {"dict", cmd_dict, "print a libFuzzer dictionary of valid records for a target"},
 };
 
 static void usage(FILE *out)

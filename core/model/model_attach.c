@@ -228,11 +228,15 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
     PVOID provider_ctx = NULL;
     const VOID *provider_dispatch = NULL;
     callback_frame f;
+    /* While the provider's callback runs the binding is not in its client's attach callback: a
+       nested NmrClientAttachProvider (by the provider, or by code it calls) is reported. */
+    b->in_client_attach_cb = false;
     nmr_callback_enter(w, p, NMRH_CB_PROVIDER_ATTACH, nmr_binding_ref(b), PASSIVE_LEVEL, &f);
     const NPI_PROVIDER_CHARACTERISTICS *pc = p->chars;
     NTSTATUS status = pc->ProviderAttachClient(nmr_binding_handle(b), p->context, nmr_reg_instance(b->client),
                                                ClientBindingContext, ClientDispatch, &provider_ctx, &provider_dispatch);
     nmr_callback_leave(w, &f, status);
+    b->in_client_attach_cb = true;
     b->last_attach_status = status;
     if (status != STATUS_SUCCESS) nmr_transition(w, NMRH_T_ATTACH_PROVIDER_DECLINED);
     if (status == STATUS_SUCCESS) {

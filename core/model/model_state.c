@@ -77,13 +77,19 @@ void nmrh_model_check_free(nmrh_world *w, const void *p, size_t size)
     for (uint32_t i = 0; i < m->nregs; i++) {
         const nmr_reg *r = m->regs[i];
         if (r->wait_returned) continue;
-        bool chars = within(r->chars, p, size), ctx = within(r->context, p, size);
-        if (!chars && !ctx) continue;
+        /* The characteristics and everything their registration instance points to. */
+        const NPI_REGISTRATION_INSTANCE *ri = nmr_reg_instance(r);
+        const char *what = within(r->chars, p, size)                          ? "characteristics"
+                           : within(r->context, p, size)                      ? "registration context"
+                           : within(ri->ModuleId, p, size)                    ? "module id"
+                           : within(ri->NpiId, p, size)                       ? "NPI id"
+                           : within(ri->NpiSpecificCharacteristics, p, size) ? "NPI-specific characteristics"
+                                                                              : NULL;
+        if (!what) continue;
         nmr_reg_name(w, r, name, sizeof name);
         nmrh_oracle_where(w, where, sizeof where);
         nmrh_oracle_fail(w, NMRH_RULE_FREED_WHILE_REGISTERED, NULL,
-                         "the %s of %s freed before its deregistration completed, on %s",
-                         chars ? "characteristics" : "registration context", name, where);
+                         "the %s of %s freed before its deregistration completed, on %s", what, name, where);
     }
     for (uint32_t i = 0; i < m->nbindings; i++) {
         const nmr_binding *b = m->bindings[i];
@@ -94,12 +100,17 @@ void nmrh_model_check_free(nmrh_world *w, const void *p, size_t size)
             bool has_cleanup = s == SIDE_CLIENT
                                    ? ((const NPI_CLIENT_CHARACTERISTICS *)r->chars)->ClientCleanupBindingContext != NULL
                                    : ((const NPI_PROVIDER_CHARACTERISTICS *)r->chars)->ProviderCleanupBindingContext != NULL;
-            if (!has_cleanup || side->cleanup_running || side->cleanup_done || !within(side->ctx, p, size)) continue;
+            if (!has_cleanup || side->cleanup_running || side->cleanup_done) continue;
+            /* The dispatch table must outlive the binding as much as the context (the peer calls it). */
+            const char *what = within(side->ctx, p, size)        ? "binding context"
+                               : within(side->dispatch, p, size) ? "dispatch table"
+                                                                 : NULL;
+            if (!what) continue;
             nmr_binding_name(w, b, name, sizeof name);
             nmrh_oracle_where(w, where, sizeof where);
             nmrh_oracle_fail(w, NMRH_RULE_CONTEXT_FREED_BEFORE_CLEANUP, NULL,
-                             "the %s binding context of %s freed before its cleanup callback ran (%s detach %s), on %s",
-                             s == SIDE_CLIENT ? "client" : "provider", name, s == SIDE_CLIENT ? "client" : "provider",
+                             "the %s %s of %s freed before its cleanup callback ran (%s detach %s), on %s",
+                             s == SIDE_CLIENT ? "client" : "provider", what, name, s == SIDE_CLIENT ? "client" : "provider",
                              detach_states[side->detach], where);
         }
     }

@@ -40,6 +40,9 @@ static void action_thread(void *arg)
         m->state = NMRH_MOD_LOADING;
         ip->pf->module_loaded(ip->pf->ctx, m->id);
         m->state = NT_SUCCESS(m->kind->load(m->instance, m->options)) ? NMRH_MOD_LOADED : NMRH_MOD_IDLE;
+        /* A failed DriverEntry unloads the driver without calling Unload: whatever the load left
+           registered or allocated is checked like after an unload (module.h: nothing may be). */
+        if (m->state == NMRH_MOD_IDLE) ip->pf->module_unloaded(ip->pf->ctx, m->id);
         break;
     case NMRH_ACT_UNLOAD:
         if (m->state != NMRH_MOD_LOADED) return;
@@ -122,10 +125,20 @@ void nmrh_interp_run(nmrh_interp *ip)
         case NMRH_OP_KNOB:
             pf->set_knob(ctx, r->a, r->b == nmrh_knob_values((nmrh_knob)r->a) ? NMRH_KNOB_CHOOSE : r->b);
             break;
-        case NMRH_OP_FAIL_ALLOCS: pf->fail_allocs(ctx, ip->modules[r->a].id, r->b); break;
+        case NMRH_OP_FAIL_ALLOCS: pf->fail_allocs(ctx, ip->modules[r->a].id, r->c, r->b); break;
         case NMRH_OP_FAIL_NMR: pf->fail_nmr(ctx, r->a, r->b); break;
         default: break;
         }
+    }
+}
+
+void nmrh_interp_finish(nmrh_interp *ip)
+{
+    for (uint32_t i = 0; i < ip->nmodules && !ip->out_of_memory; i++) {
+        const nmrh_interp_module *m = &ip->modules[i];
+        if (!m->kind->complete || (m->state != NMRH_MOD_LOADED && m->state != NMRH_MOD_UNLOADING)) continue;
+        nmrh_record r = {NMRH_OP_START, NMRH_ACT_COMPLETE, (uint8_t)i, 0};
+        start_thread(ip, &r);
     }
 }
 

@@ -82,7 +82,7 @@ int nmrh_seq_append(nmrh_seq *s, nmrh_record r)
         if (s->nmodules == 0) return 0;
         r.a %= s->nmodules;
         r.b %= 16;
-        r.c = 0;
+        r.c %= 16;
         break;
     case NMRH_OP_FAIL_NMR:
         r.a %= 2;

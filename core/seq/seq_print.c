@@ -119,6 +119,10 @@ void nmrh_seq_print_record(const nmrh_seq *s, uint32_t index, nmrh_sink sink, vo
         out_ref(sink, ctx, 'm', r->a);
         out(sink, ctx, " ");
         out_u32(sink, ctx, r->b);
+        if (r->c) {
+            out(sink, ctx, " after ");
+            out_u32(sink, ctx, r->c);
+        }
         break;
     case NMRH_OP_FAIL_NMR:
         out(sink, ctx, r->a ? "fail-nmr attach " : "fail-nmr register ");
@@ -192,7 +196,7 @@ void nmrh_seq_print(const nmrh_seq *s, const char *source, nmrh_sink sink, void 
         sink(ctx, "\n", 1);
     }
     if (source && s->tail_len) {
-        sink(ctx, "\n", 1);
+        if (s->count) sink(ctx, "\n", 1); /* no blank line at the top of a comment-only file */
         print_comments(source, s->tail_off, s->tail_len, sink, ctx);
     }
 }

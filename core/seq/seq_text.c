@@ -326,6 +326,12 @@ static int parse_line(parser *ps)
         if (!parse_ref(ps, 1, 'm', ps->s->nmodules, &r.a)) return 0;
         if (!parse_count(ps, 2, 0, 15, "a count from 0 to 15", &num)) return 0;
         r.b = (uint8_t)num;
+        if (ps->ntoks > 3) {
+            if (!tok_is(&ps->toks[3], "after")) return no_more(ps, 3);
+            if (!parse_count(ps, 4, 0, 15, "a number of allocations from 0 to 15 after 'after'", &num)) return 0;
+            r.c = (uint8_t)num;
+            return no_more(ps, 5) && append(ps, r);
+        }
         return no_more(ps, 3) && append(ps, r);
     }
     if (tok_is(t0, "fail-nmr")) {

@@ -17,7 +17,7 @@ static ULONG note(const char *fmt, va_list ap)
     size_t n = strlen(text);
     while (n && (text[n - 1] == '\n' || text[n - 1] == '\r')) text[--n] = '\0';
     nmrh_world *w = nmrh_world_current();
-    if (w) nmrh_trace(w, NMRH_EV_NOTE, nmrh_trace_intern(w, text), 0);
+    if (w) nmrh_trace(w, NMRH_EV_NOTE, nmrh_trace_string(w, text), 0);
     return STATUS_SUCCESS;
 }
 

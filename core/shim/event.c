@@ -59,7 +59,9 @@ NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR
         }
         return STATUS_TIMEOUT;
     }
-    if (!poll) nmrh_shim_require_irql(w, APC_LEVEL, "KeWaitForSingleObject with a non-zero timeout");
+    if (!poll)
+        nmrh_shim_require_irql(w, APC_LEVEL, Timeout ? "KeWaitForSingleObject with a non-zero timeout"
+                                                     : "KeWaitForSingleObject without a timeout");
     nmrh_sched_point(w, NMRH_POINTS_PRIMITIVE);
     if (event->SignalState) {
         if (event->Type == SynchronizationEvent) event->SignalState = 0;

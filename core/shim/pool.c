@@ -128,7 +128,9 @@ size_t nmrh_pool_module_leaks(const nmrh_pool *p, uint32_t module, char *summary
 
 static bool inject_alloc_failure(nmrh_world *w, uint32_t module)
 {
-    if (module < w->nmodules && w->modules[module].fail_allocs) {
+    if (module < w->nmodules && w->modules[module].fail_skip) {
+        w->modules[module].fail_skip--;
+    } else if (module < w->nmodules && w->modules[module].fail_allocs) {
         w->modules[module].fail_allocs--;
         nmrh_trace(w, NMRH_EV_FAULT, 0, module);
         return true;

@@ -7,7 +7,9 @@
 #include "nmrh/fiber.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -28,6 +30,9 @@
 #endif
 
 #define NMRH_FIBER_DEFAULT_STACK ((size_t)64 * 1024)
+#ifndef NMRH_FIBER_KEEP_PAGES
+#define NMRH_FIBER_KEEP_PAGES 4 /* top pages of a reused stack cleared in place, not unmapped */
+#endif
 
 #if NMRH_FIBER_BACKEND_ASM
 /* Hidden so that a shared-library build calls them directly instead of through the PLT. Returns the
@@ -152,10 +157,44 @@ static void init_first_frame(nmrh_fiber *f, char *stack_top)
 }
 #endif
 
-int nmrh_fiber_create(nmrh_fiber *f, size_t stack_size, void (*entry)(void *arg), void *arg)
+static size_t page_size(void)
 {
     long page_l = sysconf(_SC_PAGESIZE);
-    size_t page = page_l > 0 ? (size_t)page_l : 4096;
+    return page_l > 0 ? (size_t)page_l : 4096;
+}
+
+/* Sets up f to run entry(arg) on [map + page, map + map_size); the guard page is in place. */
+static int create_on(nmrh_fiber *f, char *map, size_t map_size, size_t page, void (*entry)(void *arg), void *arg)
+{
+    size_t usable = map_size - page;
+    *f = (nmrh_fiber){0};
+    f->map = map;
+    f->map_size = map_size;
+    f->entry = entry;
+    f->arg = arg;
+    f->stack_bottom = map + page;
+    f->stack_size = usable;
+
+#if NMRH_FIBER_BACKEND_ASM
+    init_first_frame(f, map + map_size);
+#else
+    if (getcontext(&f->uctx) != 0) {
+        *f = (nmrh_fiber){0};
+        return -1;
+    }
+    f->uctx.uc_stack.ss_sp = map + page;
+    f->uctx.uc_stack.ss_size = usable;
+    f->uctx.uc_link = NULL;
+    uint64_t self = (uint64_t)(uintptr_t)f;
+    makecontext(&f->uctx, (void (*)(void))fiber_start_uc, 2, (unsigned int)(self >> 32),
+                (unsigned int)(self & 0xffffffffu));
+#endif
+    return 0;
+}
+
+int nmrh_fiber_create(nmrh_fiber *f, size_t stack_size, void (*entry)(void *arg), void *arg)
+{
+    size_t page = page_size();
     if (stack_size == 0)
         stack_size = NMRH_FIBER_DEFAULT_STACK;
     if (stack_size > SIZE_MAX - 2 * page)
@@ -179,31 +218,15 @@ int nmrh_fiber_create(nmrh_fiber *f, size_t stack_size, void (*entry)(void *arg)
     /* The address range may have been used by something ASan poisoned and never cleaned up. */
     __asan_unpoison_memory_region(map, map_size);
 #endif
-
-    *f = (nmrh_fiber){0};
-    f->map = map;
-    f->map_size = map_size;
-    f->entry = entry;
-    f->arg = arg;
-    f->stack_bottom = map + page;
-    f->stack_size = usable;
-
-#if NMRH_FIBER_BACKEND_ASM
-    init_first_frame(f, map + map_size);
-#else
-    if (getcontext(&f->uctx) != 0) {
+    int r = create_on(f, map, map_size, page, entry, arg);
+    if (r != 0)
         munmap(map, map_size);
-        *f = (nmrh_fiber){0};
-        return -1;
-    }
-    f->uctx.uc_stack.ss_sp = map + page;
-    f->uctx.uc_stack.ss_size = usable;
-    f->uctx.uc_link = NULL;
-    uint64_t self = (uint64_t)(uintptr_t)f;
-    makecontext(&f->uctx, (void (*)(void))fiber_start_uc, 2, (unsigned int)(self >> 32),
-                (unsigned int)(self & 0xffffffffu));
-#endif
-    return 0;
+    return r;
+}
+
+int nmrh_fiber_create_on(nmrh_fiber *f, nmrh_fiber_stack stack, void (*entry)(void *arg), void *arg)
+{
+    return create_on(f, stack.map, stack.map_size, page_size(), entry, arg);
 }
 
 void nmrh_fiber_switch(nmrh_fiber *from, nmrh_fiber *to)
@@ -229,17 +252,66 @@ _Noreturn void nmrh_fiber_switch_final(nmrh_fiber *from, nmrh_fiber *to)
     abort(); /* nobody may resume a finished fiber */
 }
 
+/* ASan bookkeeping before a stack is released or handed to another fiber. */
+static void forget_stack(nmrh_fiber *f)
+{
+#if NMRH_FIBER_ASAN
+    if (f->asan_fake_stack != NULL)
+        asan_drop_fake_stack(f);
+    /* Frames abandoned mid-run leave redzones poisoned; the next user of the stack (or a later
+     * mapping at this address) must not inherit them. */
+    __asan_unpoison_memory_region(f->map, f->map_size);
+#else
+    (void)f;
+#endif
+}
+
+nmrh_fiber_stack nmrh_fiber_take_stack(nmrh_fiber *f)
+{
+    nmrh_fiber_stack s = {f->map, f->map_size};
+    if (f->map == NULL)
+        return s;
+    forget_stack(f);
+    f->map = NULL;
+    f->map_size = 0;
+#ifndef NMRH_FIBER_NO_ZERO_EXPERIMENT
+    /* The next fiber on this stack sees zeros, as on a fresh mapping: what one thread left on its
+     * stack never leaks into another (or into another run). The top pages, which every fiber
+     * uses, are cleared in place and stay mapped; the rest is given back to the kernel (cheap
+     * when, as usual, nothing down there was touched). The mapping and its guard page stay. */
+    size_t page = page_size(), usable = s.map_size - page;
+    size_t keep = (size_t)NMRH_FIBER_KEEP_PAGES * page;
+    if (keep > usable)
+        keep = usable;
+    char *bottom = (char *)s.map + page, *top = (char *)s.map + s.map_size;
+#ifdef NMRH_FIBER_DEPTH_EXPERIMENT
+    {
+        size_t lo = 0;
+        while (lo < usable && bottom[lo] == 0) lo++;
+        fprintf(stderr, "depth %zu\n", usable - lo);
+    }
+#endif
+    memset(top - keep, 0, keep);
+    if (usable > keep && madvise(bottom, usable - keep, MADV_DONTNEED) != 0) {
+        munmap(s.map, s.map_size);
+        s.map = NULL;
+        s.map_size = 0;
+    }
+#endif
+    return s;
+}
+
+void nmrh_fiber_stack_free(nmrh_fiber_stack s)
+{
+    if (s.map != NULL)
+        munmap(s.map, s.map_size);
+}
+
 void nmrh_fiber_destroy(nmrh_fiber *f)
 {
     if (f->map == NULL)
         return;
-#if NMRH_FIBER_ASAN
-    if (f->asan_fake_stack != NULL)
-        asan_drop_fake_stack(f);
-    /* Frames abandoned mid-run leave redzones poisoned; a later mapping at this address must not
-     * inherit them. */
-    __asan_unpoison_memory_region(f->map, f->map_size);
-#endif
+    forget_stack(f);
     munmap(f->map, f->map_size);
     *f = (nmrh_fiber){0};
 }

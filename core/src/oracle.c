@@ -83,7 +83,8 @@ static bool is_harness_frame(const char *fn, size_t fn_len, const char *loc, siz
         size_t n = strlen(prefixes[i]);
         if (fn_len >= n && memcmp(fn, prefixes[i], n) == 0) return true;
     }
-    static const char *const dirs[] = {"/core/", "compiler-rt", "libc", "libasan"};
+    /* System headers: inlined libc wrappers (string_fortified.h's memcpy) are not module code. */
+    static const char *const dirs[] = {"/core/", "compiler-rt", "libc", "libasan", "/usr/include/"};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         size_t n = strlen(dirs[i]);
         for (size_t j = 0; j + n <= loc_len; j++)

@@ -53,7 +53,7 @@ static const struct {
     [NMRH_RULE_BAD_CHARACTERISTICS] = {"NMR-BAD-CHARACTERISTICS",
         "Nmr*Register* got NULL or malformed characteristics"},
     [NMRH_RULE_CONTEXT_FREED_BEFORE_CLEANUP] = {"NMR-CONTEXT-FREED-BEFORE-CLEANUP",
-        "a binding context was freed before the NMR called the cleanup callback for it"},
+        "a binding context (or dispatch table) was freed before the NMR called the cleanup callback for it"},
     [NMRH_RULE_STACK_OBJECT_BOUND] = {"NMR-STACK-OBJECT-BOUND",
         "a stack object was passed as binding context or dispatch table, which must outlive the binding"},
     [NMRH_RULE_ASSERT] = {"KRNL-ASSERT", "an NT_ASSERT/ASSERT in module code failed"},

@@ -33,6 +33,61 @@ static void thread_entry(void *arg)
     nmrh_fiber_switch_final(&t->fiber, &w->main_fiber);
 }
 
+/* ---- thread stacks: reused from the world's cache (or its pool's) ---- */
+
+enum { POOL_MAX_STACKS = 64 }; /* more than a run ever has live at once */
+
+static void stack_cache_put(nmrh_stack_cache *c, nmrh_fiber_stack s, uint32_t limit)
+{
+    if (!s.map) return;
+    if (c->count == c->cap && c->cap < limit) {
+        uint32_t cap = c->cap ? c->cap * 2 : 8;
+        nmrh_fiber_stack *n = realloc(c->stacks, cap * sizeof *n);
+        if (n) {
+            c->stacks = n;
+            c->cap = cap;
+        }
+    }
+    if (c->count < c->cap)
+        c->stacks[c->count++] = s;
+    else
+        nmrh_fiber_stack_free(s);
+}
+
+static int new_fiber(nmrh_world *w, nmrh_thread *t)
+{
+    nmrh_stack_cache *c = w->stacks;
+    if (c->count == 0) return nmrh_fiber_create(&t->fiber, NMRH_THREAD_STACK_SIZE, thread_entry, t);
+    nmrh_fiber_stack s = c->stacks[--c->count];
+    int r = nmrh_fiber_create_on(&t->fiber, s, thread_entry, t);
+    if (r != 0) nmrh_fiber_stack_free(s);
+    return r;
+}
+
+static void release_stack(nmrh_world *w, nmrh_thread *t)
+{
+    stack_cache_put(w->stacks, nmrh_fiber_take_stack(&t->fiber), w->cfg.pool ? POOL_MAX_STACKS : UINT32_MAX);
+}
+
+void nmrh_sched_release_stacks(nmrh_world *w)
+{
+    for (uint32_t i = 0; i < w->nthreads; i++) release_stack(w, w->threads[i]);
+    nmrh_stack_cache *own = &w->own_stacks;
+    for (uint32_t i = 0; i < own->count; i++) nmrh_fiber_stack_free(own->stacks[i]);
+    free(own->stacks);
+    *own = (nmrh_stack_cache){0};
+}
+
+nmrh_world_pool *nmrh_world_pool_create(void) { return calloc(1, sizeof(nmrh_world_pool)); }
+
+void nmrh_world_pool_destroy(nmrh_world_pool *p)
+{
+    if (!p) return;
+    for (uint32_t i = 0; i < p->stacks.count; i++) nmrh_fiber_stack_free(p->stacks.stacks[i]);
+    free(p->stacks.stacks);
+    free(p);
+}
+
 nmrh_thread *nmrh_world_spawn(nmrh_world *w, const char *name, uint32_t module, nmrh_thread_fn fn, void *arg)
 {
     if (w->nthreads == w->threads_cap) {
@@ -44,7 +99,7 @@ nmrh_thread *nmrh_world_spawn(nmrh_world *w, const char *name, uint32_t module, 
     }
     nmrh_thread *t = calloc(1, sizeof *t);
     if (!t) return NULL;
-    if (nmrh_fiber_create(&t->fiber, NMRH_THREAD_STACK_SIZE, thread_entry, t) != 0) {
+    if (new_fiber(w, t) != 0) {
         free(t);
         return NULL;
     }
@@ -60,7 +115,7 @@ nmrh_thread *nmrh_world_spawn(nmrh_world *w, const char *name, uint32_t module, 
     set_state(w, t, NMRH_THREAD_RUNNABLE);
     w->threads[w->nthreads++] = t;
     /* Traced as the spawning thread's event, naming the new thread. */
-    nmrh_trace(w, NMRH_EV_SPAWN, t->id, nmrh_trace_intern(w, t->name));
+    nmrh_trace(w, NMRH_EV_SPAWN, t->id, 0);
     return t;
 }
 
@@ -75,6 +130,8 @@ static void resume(nmrh_world *w, nmrh_thread *t)
     w->last_run = t;
     nmrh_fiber_switch(&w->main_fiber, &t->fiber);
     w->current = NULL;
+    /* A finished thread's stack serves the next thread spawned. */
+    if (t->state == NMRH_THREAD_FINISHED) release_stack(w, t);
 }
 
 static void yield_to_scheduler(nmrh_world *w, nmrh_thread *t)
@@ -108,8 +165,10 @@ void nmrh_sched_point(nmrh_world *w, uint32_t kind)
     w->stats.points++;
     if (++t->steps > w->cfg.step_budget) {
         nmrh_oracle_fail(w, NMRH_RULE_STEP_BUDGET, NULL,
-                         "thread t%u '%s' passed %llu scheduling points without ending (livelock or endless loop)",
-                         t->id, t->name, (unsigned long long)w->cfg.step_budget);
+                         "thread t%u '%s' passed %llu scheduling points without ending (livelock or endless loop), "
+                         "in %s code at IRQL %u",
+                         t->id, t->name, (unsigned long long)w->cfg.step_budget,
+                         nmrh_world_module_name(w, t->cur_module), (unsigned)t->irql);
     }
     if (!(w->cfg.points & kind)) return;
     if (w->cfg.trace_points) nmrh_trace(w, NMRH_EV_POINT, kind, 0);
@@ -273,13 +332,15 @@ bool nmrh_world_finish(nmrh_world *w)
         }
         const nmrh_thread *b = w->threads[i];
         nmrh_oracle_fail(w, NMRH_RULE_HANG, dump,
-                         "thread t%u '%s' is blocked forever (%s) and no other thread can run", b->id, b->name,
+                         "thread t%u '%s' is blocked forever (%s) and no other thread can run, in %s code",
+                         b->id, b->name,
                          b->wait_kind == NMRH_WAIT_NMR_DEREGISTER ? "in NmrWaitFor*DeregisterComplete: a detach was never completed"
                          : b->wait_kind == NMRH_WAIT_EVENT        ? "waiting for an event"
                          : b->wait_kind == NMRH_WAIT_RUNDOWN      ? "waiting for rundown protection release"
                          : b->wait_kind == NMRH_WAIT_SPINLOCK     ? "spinning on a spin lock"
                          : b->wait_kind == NMRH_WAIT_FAST_MUTEX   ? "waiting for a fast mutex"
-                                                                  : "waiting");
+                                                                  : "waiting",
+                         nmrh_world_module_name(w, b->cur_module));
         free(dump);
         break;
     }

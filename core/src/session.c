@@ -59,9 +59,9 @@ static void pf_set_knob(void *ctx, uint32_t knob, uint32_t value)
     nmrh_world_set_knob(S(ctx)->world, (nmrh_knob)knob, (uint8_t)value);
 }
 
-static void pf_fail_allocs(void *ctx, uint32_t module, uint32_t count)
+static void pf_fail_allocs(void *ctx, uint32_t module, uint32_t skip, uint32_t count)
 {
-    nmrh_world_fail_allocs(S(ctx)->world, module, count);
+    nmrh_world_fail_allocs_after(S(ctx)->world, module, skip, count);
 }
 
 static void pf_fail_nmr(void *ctx, uint32_t which, uint32_t count)
@@ -73,25 +73,12 @@ static uint32_t pf_add_module(void *ctx, const char *name) { return nmrh_world_a
 static void pf_module_loaded(void *ctx, uint32_t module) { nmrh_world_module_loaded(S(ctx)->world, module); }
 static void pf_module_unloaded(void *ctx, uint32_t module) { nmrh_world_module_unloaded(S(ctx)->world, module); }
 
-typedef struct text_buf {
-    char text[160];
-    size_t len;
-} text_buf;
+static void to_file(void *ctx, const char *s, size_t n) { fwrite(s, 1, n, (FILE *)ctx); }
 
-static void to_buf(void *ctx, const char *s, size_t n)
-{
-    text_buf *b = ctx;
-    while (n-- && b->len + 1 < sizeof b->text) b->text[b->len++] = *s++;
-    b->text[b->len] = '\0';
-}
+/* Records are traced by index and printed only when someone prints the trace. */
+static void print_record(void *ctx, uint32_t index, FILE *out) { nmrh_seq_print_record(S(ctx)->seq, index, to_file, out); }
 
-static void pf_record(void *ctx, uint32_t index)
-{
-    nmrh_session *s = S(ctx);
-    text_buf b = {{0}, 0};
-    nmrh_seq_print_record(s->seq, index, to_buf, &b);
-    nmrh_trace(s->world, NMRH_EV_RECORD, nmrh_trace_intern(s->world, b.text), index);
-}
+static void pf_record(void *ctx, uint32_t index) { nmrh_trace(S(ctx)->world, NMRH_EV_RECORD, index, 0); }
 
 int nmrh_session_run(nmrh_session *s, const nmrh_seq *seq, const nmrh_config *cfg)
 {
@@ -100,6 +87,8 @@ int nmrh_session_run(nmrh_session *s, const nmrh_seq *seq, const nmrh_config *cf
     s->decisions.base.choose = queue_choose;
     s->world = nmrh_world_create(cfg, &s->decisions.base);
     if (!s->world) return -1;
+    s->world->record_printer = print_record;
+    s->world->record_ctx = s;
     s->platform = (nmrh_platform){
         s,          pf_alloc,         pf_free,           pf_spawn,       pf_step,     pf_run_thread,
         pf_run_all, pf_stopped,       pf_decide,         pf_set_knob,    pf_fail_allocs, pf_fail_nmr,
@@ -107,6 +96,7 @@ int nmrh_session_run(nmrh_session *s, const nmrh_seq *seq, const nmrh_config *cf
     };
     nmrh_interp_init(&s->interp, &s->platform, seq);
     nmrh_interp_run(&s->interp);
+    if (!nmrh_world_stopped(s->world)) nmrh_interp_finish(&s->interp);
     if (s->interp.out_of_memory) return -1;
     return nmrh_world_finish(s->world) ? 1 : 0;
 }

@@ -23,21 +23,21 @@ void nmrh_trace(nmrh_world *w, nmrh_event_kind kind, uint32_t a, uint64_t b)
     r->b = b;
 }
 
-uint32_t nmrh_trace_intern(nmrh_world *w, const char *s)
+uint32_t nmrh_trace_string(nmrh_world *w, const char *s)
 {
-    for (uint32_t i = 0; i < w->nstrings; i++)
-        if (strcmp(w->strings[i], s) == 0) return i;
-    if (w->nstrings == w->strings_cap) {
-        uint32_t cap = w->strings_cap ? w->strings_cap * 2 : 16;
-        char **n = realloc(w->strings, cap * sizeof *n);
-        if (!n) abort();
-        w->strings = n;
-        w->strings_cap = cap;
+    size_t n = strlen(s) + 1;
+    if (w->text_len + n > w->text_cap) {
+        size_t cap = w->text_cap ? w->text_cap * 2 : 1024;
+        while (cap < w->text_len + n) cap *= 2;
+        char *t = realloc(w->text, cap);
+        if (!t) abort();
+        w->text = t;
+        w->text_cap = cap;
     }
-    char *copy = strdup(s);
-    if (!copy) abort();
-    w->strings[w->nstrings] = copy;
-    return w->nstrings++;
+    memcpy(w->text + w->text_len, s, n);
+    uint32_t off = (uint32_t)w->text_len;
+    w->text_len += n;
+    return off;
 }
 
 const char *nmrh_status_name(int32_t status)
@@ -105,7 +105,7 @@ void nmrh_world_print_trace(const nmrh_world *w, FILE *out)
         else
             fprintf(out, "%5zu  t%-2u %-20.20s ", i, r->thread, thread_name(w, r->thread));
         switch ((nmrh_event_kind)r->kind) {
-        case NMRH_EV_SPAWN: fprintf(out, "spawn t%u '%s'", r->a, w->strings[r->b]); break;
+        case NMRH_EV_SPAWN: fprintf(out, "spawn t%u '%s'", r->a, thread_name(w, r->a)); break;
         case NMRH_EV_END: fputs("thread ends", out); break;
         case NMRH_EV_SWITCH: fputs("-- switch --", out); break;
         case NMRH_EV_POINT: fputs(r->a == NMRH_POINTS_BOUNDARY ? "point (boundary)" : "point (primitive)", out); break;
@@ -144,10 +144,16 @@ void nmrh_world_print_trace(const nmrh_world *w, FILE *out)
             fprintf(out, "fault injected: %s",
                     r->a == 0 ? "pool allocation fails" : r->a == 1 ? "Nmr*Register* fails" : "NmrClientAttachProvider fails");
             break;
-        case NMRH_EV_NOTE: fprintf(out, "DbgPrint: %s", w->strings[r->a]); break;
+        case NMRH_EV_NOTE: fprintf(out, "DbgPrint: %s", w->text + r->a); break;
         case NMRH_EV_FINDING: fprintf(out, "FINDING %s", nmrh_rule_id((nmrh_rule)r->a)); break;
         case NMRH_EV_UNLOADED: fprintf(out, "module %s unloaded", nmrh_world_module_name(w, r->a)); break;
-        case NMRH_EV_RECORD: fprintf(out, "== %s", w->strings[r->a]); break;
+        case NMRH_EV_RECORD:
+            fputs("== ", out);
+            if (w->record_printer)
+                w->record_printer(w->record_ctx, r->a, out);
+            else
+                fprintf(out, "record %u", r->a);
+            break;
         case NMRH_EV_BIND: {
             char desc[160];
             nmrh_model_describe_binding(w, r->a, desc, sizeof desc);

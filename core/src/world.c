@@ -55,6 +55,7 @@ nmrh_world *nmrh_world_create(const nmrh_config *cfg, nmrh_chooser *chooser)
     else
         nmrh_config_init(&w->cfg);
     w->chooser = chooser;
+    w->stacks = w->cfg.pool ? &w->cfg.pool->stacks : &w->own_stacks;
     nmrh_fiber_init_main(&w->main_fiber);
     nmrh_pool_init(&w->pool);
     nmrh_world_add_module(w, "nmr");
@@ -69,16 +70,13 @@ nmrh_world *nmrh_world_create(const nmrh_config *cfg, nmrh_chooser *chooser)
 void nmrh_world_destroy(nmrh_world *w)
 {
     if (!w) return;
-    for (uint32_t i = 0; i < w->nthreads; i++) {
-        nmrh_fiber_destroy(&w->threads[i]->fiber);
-        free(w->threads[i]);
-    }
+    nmrh_sched_release_stacks(w);
+    for (uint32_t i = 0; i < w->nthreads; i++) free(w->threads[i]);
     free(w->threads);
     nmrh_pool_release_all(&w->pool);
     if (w->model) nmrh_model_destroy(w->model);
     free(w->trace);
-    for (uint32_t i = 0; i < w->nstrings; i++) free(w->strings[i]);
-    free(w->strings);
+    free(w->text);
     free(w->modules);
     free(w->finding.details);
     if (current_world == w) current_world = NULL;
@@ -98,9 +96,13 @@ void nmrh_world_module_loaded(nmrh_world *w, uint32_t module)
     if (module != 0 && module < w->nmodules) w->modules[module].unloaded = false;
 }
 
-void nmrh_world_fail_allocs(nmrh_world *w, uint32_t module, uint32_t count)
+void nmrh_world_fail_allocs(nmrh_world *w, uint32_t module, uint32_t count) { nmrh_world_fail_allocs_after(w, module, 0, count); }
+
+void nmrh_world_fail_allocs_after(nmrh_world *w, uint32_t module, uint32_t skip, uint32_t count)
 {
-    if (module < w->nmodules) w->modules[module].fail_allocs = count;
+    if (module >= w->nmodules) return;
+    w->modules[module].fail_skip = skip;
+    w->modules[module].fail_allocs = count;
 }
 
 void nmrh_world_fail_nmr(nmrh_world *w, nmrh_nmr_fault which, uint32_t count)

@@ -48,6 +48,7 @@ typedef struct nmrh_module {
     char name[32];
     bool unloaded;
     uint32_t fail_allocs;
+    uint32_t fail_skip;            /* allocations that still succeed before fail_allocs start */
 } nmrh_module;
 
 /* Trace record kinds; payload meaning in trace.c. */
@@ -120,6 +121,16 @@ typedef struct nmrh_pool {
     uint64_t next_seq;
 } nmrh_pool;
 
+/* Stacks of finished threads, ready for new ones (all NMRH_THREAD_STACK_SIZE, in sched.c). */
+typedef struct nmrh_stack_cache {
+    nmrh_fiber_stack *stacks;
+    uint32_t count, cap;
+} nmrh_stack_cache;
+
+struct nmrh_world_pool {
+    nmrh_stack_cache stacks;
+};
+
 struct nmrh_model;
 
 struct nmrh_world {
@@ -142,13 +153,18 @@ struct nmrh_world {
     uint32_t nmr_faults[NMRH_FAULT_NMR_COUNT];
     nmrh_trace_rec *trace;
     size_t ntrace, trace_cap;
-    char **strings;                /* interned strings referenced by trace records */
-    uint32_t nstrings, strings_cap;
+    char *text;                    /* strings referenced by trace records (offsets into it) */
+    size_t text_len, text_cap;
+    /* Prints the sequence record a NMRH_EV_RECORD event refers to (set by the session). */
+    void (*record_printer)(void *ctx, uint32_t index, FILE *out);
+    void *record_ctx;
     nmrh_pool pool;
     struct nmrh_model *model;
     nmrh_world_stats stats;
     uint32_t worker_seq;           /* names NMR worker threads deterministically */
     uint32_t transitions[NMRH_TRANSITION_COUNT];
+    nmrh_stack_cache own_stacks;   /* stack cache when the config names no pool */
+    nmrh_stack_cache *stacks;      /* &cfg.pool->stacks or &own_stacks */
 };
 
 /* The thread-local current world (the only mutable global of the harness). */
@@ -169,10 +185,13 @@ uint32_t nmrh_knob_get(nmrh_world *w, nmrh_knob k);
 _Noreturn void nmrh_sched_abandon_current(nmrh_world *w);
 /* Does any logical thread's stack contain p? */
 bool nmrh_sched_on_some_stack(const nmrh_world *w, const void *p);
+/* Release every thread's stack (to the pool when there is one); part of destroying a world. */
+void nmrh_sched_release_stacks(nmrh_world *w);
 
 /* ---- trace (trace.c) ---- */
 void nmrh_trace(nmrh_world *w, nmrh_event_kind kind, uint32_t a, uint64_t b);
-uint32_t nmrh_trace_intern(nmrh_world *w, const char *s);
+/* Keeps a copy of s for the trace; returns its offset (append-only: no lookup on hot paths). */
+uint32_t nmrh_trace_string(nmrh_world *w, const char *s);
 
 /* ---- oracle (oracle.c) ---- */
 void nmrh_oracle_fail(nmrh_world *w, nmrh_rule rule, const char *details, const char *fmt, ...)

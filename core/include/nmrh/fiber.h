@@ -61,6 +61,25 @@ void nmrh_fiber_switch(nmrh_fiber *from, nmrh_fiber *to);
 /* Like switch, but `from` is finished and will never be resumed (lets ASan release its fake stack). */
 _Noreturn void nmrh_fiber_switch_final(nmrh_fiber *from, nmrh_fiber *to);
 
+/* Stack reuse, to spare the mmap/mprotect/munmap of a stack per fiber. A stack taken from one
+ * fiber can carry a new fiber of the same stack size. */
+typedef struct nmrh_fiber_stack {
+    void *map;                /* the mapping, guard page included; NULL = no stack */
+    size_t map_size;
+} nmrh_fiber_stack;
+
+/* Take the stack away from a fiber that will never run again (finished, never started, or
+ * suspended forever; its frames are discarded without unwinding). The stack's memory reads as
+ * zeros again, as a fresh one does. The fiber keeps stack_bottom/stack_size (where its stack
+ * was) but owns no memory any more: destroying it is a no-op. A main fiber gives {NULL, 0}. */
+nmrh_fiber_stack nmrh_fiber_take_stack(nmrh_fiber *f);
+
+/* Like nmrh_fiber_create, on a stack from nmrh_fiber_take_stack (the fiber then owns it). */
+int nmrh_fiber_create_on(nmrh_fiber *f, nmrh_fiber_stack stack, void (*entry)(void *arg), void *arg);
+
+/* Unmap a taken stack that will not be reused. No-op for {NULL, 0}. */
+void nmrh_fiber_stack_free(nmrh_fiber_stack stack);
+
 /* Release the stack of a fiber created by nmrh_fiber_create. Legal for a fiber that has finished,
  * never started, or is suspended forever (its frames are discarded without unwinding). No-op for a
  * main fiber. Must not be called on the running fiber. */

@@ -42,13 +42,18 @@ struct nmrh_interp {
     const nmrh_seq *seq;
     uint32_t nmodules, nthreads;
     nmrh_interp_module modules[NMRH_SEQ_MAX_MODULES];
-    nmrh_interp_thread threads[NMRH_SEQ_MAX_THREADS];
+    /* The sequence's threads, then the final completion threads of nmrh_interp_finish. */
+    nmrh_interp_thread threads[NMRH_SEQ_MAX_THREADS + NMRH_SEQ_MAX_MODULES];
     int out_of_memory;
 };
 
 void nmrh_interp_init(nmrh_interp *ip, const nmrh_platform *pf, const nmrh_seq *seq);
 /* Executes every record (stops early when the platform reports a finding). Does not drain. */
 void nmrh_interp_run(nmrh_interp *ip);
+/* End of the sequence: every module that owes detach completions (a counterpart with
+   detach=pending) gets a final `complete` action on a new thread, as a real peer eventually
+   completes what it pended. Call before draining. */
+void nmrh_interp_finish(nmrh_interp *ip);
 /* Releases instance memory; call only after every thread of the run has ended or been abandoned. */
 void nmrh_interp_release(nmrh_interp *ip);
 

@@ -24,7 +24,7 @@ typedef struct nmrh_platform {
     /* Model control (no-ops where the platform has no model, e.g. the real NMR). */
     void (*decide)(void *ctx, uint8_t value);
     void (*set_knob)(void *ctx, uint32_t knob, uint32_t value); /* value 0xFF = choose */
-    void (*fail_allocs)(void *ctx, uint32_t module, uint32_t count);
+    void (*fail_allocs)(void *ctx, uint32_t module, uint32_t skip, uint32_t count);
     void (*fail_nmr)(void *ctx, uint32_t which, uint32_t count);
     /* Module bookkeeping for the oracle. */
     uint32_t (*add_module)(void *ctx, const char *name);

@@ -34,7 +34,7 @@ typedef enum nmrh_op {
     NMRH_OP_RUN_ALL,     /* let the chooser schedule every thread until none can run */
     NMRH_OP_DECIDE,      /* a = one scheduling/knob decision for the chooser's queue */
     NMRH_OP_KNOB,        /* a = knob, b = value, or the knob's value count for "choose" */
-    NMRH_OP_FAIL_ALLOCS, /* a = module, b = count */
+    NMRH_OP_FAIL_ALLOCS, /* a = module, b = count, c = allocations that succeed first */
     NMRH_OP_FAIL_NMR,    /* a = 0 register / 1 attach, b = count */
     NMRH_OP_COUNT
 } nmrh_op;

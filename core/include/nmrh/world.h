@@ -22,6 +22,7 @@
 
 typedef struct nmrh_world nmrh_world;
 typedef struct nmrh_thread nmrh_thread;
+typedef struct nmrh_world_pool nmrh_world_pool;
 typedef void (*nmrh_thread_fn)(void *arg);
 
 /* Which scheduling points may switch threads. Boundary points (NMR API entry/exit, callback
@@ -45,9 +46,19 @@ typedef struct nmrh_config {
     /* Called once, at the first finding, before the run is abandoned (e.g. to write it to disk). */
     void (*on_finding)(nmrh_world *w, const nmrh_finding *f, void *user);
     void *user;
+    /* Optional (default NULL): where successive worlds keep thread stacks, so that a world per
+       input does not map and unmap a stack per thread. */
+    nmrh_world_pool *pool;
 } nmrh_config;
 
 void nmrh_config_init(nmrh_config *cfg);
+
+/* A cache of logical-thread stacks shared by the worlds created with it (cfg.pool), one after
+   another on one OS thread, as a fuzzer runs one world per input. It changes nothing a run does:
+   a reused stack reads as zeros, like a new one. Not thread-safe (one pool per OS thread); it must
+   outlive its worlds. Create returns NULL when out of memory. */
+nmrh_world_pool *nmrh_world_pool_create(void);
+void nmrh_world_pool_destroy(nmrh_world_pool *p);
 
 /* The chooser must outlive the world. Returns NULL only when out of memory. */
 nmrh_world *nmrh_world_create(const nmrh_config *cfg, nmrh_chooser *chooser);
@@ -70,6 +81,9 @@ void nmrh_world_module_loaded(nmrh_world *w, uint32_t module);
 
 /* Fault injection: fail the next `count` pool allocations made by module code of `module`. */
 void nmrh_world_fail_allocs(nmrh_world *w, uint32_t module, uint32_t count);
+/* The same after letting the next `skip` allocations of the module succeed (to reach the
+   allocation on an error path deep in a callback). */
+void nmrh_world_fail_allocs_after(nmrh_world *w, uint32_t module, uint32_t skip, uint32_t count);
 typedef enum { NMRH_FAULT_REGISTER, NMRH_FAULT_CLIENT_ATTACH, NMRH_FAULT_NMR_COUNT } nmrh_nmr_fault;
 /* Fail the next `count` calls of Nmr*Register* / NmrClientAttachProvider with
    STATUS_INSUFFICIENT_RESOURCES. */

@@ -1,0 +1,76 @@
+/*
+ * libFuzzer target for one nmrh target (a set of module kinds), chosen at compile time with
+ * -DNMRH_FUZZ_TARGET="echo". Each input is a binary sequence (docs/sequence-format.md); it is
+ * replayed in a fresh deterministic world whose scheduling and knob decisions come from the
+ * input's `decide` records. A finding is written to $NMRH_FINDINGS_DIR (default
+ * ./nmrh-findings) before the process aborts, so libFuzzer records it as a crash.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "nmrh/finding_file.h"
+#include "nmrh/oracle.h"
+#include "nmrh/session.h"
+#include "nmrh/targets.h"
+
+/* The target: a built-in one by name (-DNMRH_FUZZ_TARGET="echo"), or a user's own nmrh_target
+   object (-DNMRH_FUZZ_TARGET_SYMBOL=my_target). */
+#if defined(NMRH_FUZZ_TARGET_SYMBOL)
+extern const nmrh_target NMRH_FUZZ_TARGET_SYMBOL;
+#define TARGET() (&NMRH_FUZZ_TARGET_SYMBOL)
+#define TARGET_NAME (NMRH_FUZZ_TARGET_SYMBOL.name)
+#elif defined(NMRH_FUZZ_TARGET)
+#define TARGET() nmrh_target_find(NMRH_FUZZ_TARGET)
+#define TARGET_NAME NMRH_FUZZ_TARGET
+#else
+#error "define NMRH_FUZZ_TARGET (a built-in target's name) or NMRH_FUZZ_TARGET_SYMBOL"
+#endif
+
+typedef struct fuzz_input {
+    const uint8_t *data;
+    size_t size;
+    const nmrh_seq *seq;
+} fuzz_input;
+
+static void save_finding(nmrh_world *w, const nmrh_finding *f, void *user)
+{
+    (void)w;
+    const fuzz_input *in = user;
+    const char *dir = getenv("NMRH_FINDINGS_DIR");
+    if (!dir || !*dir) dir = "nmrh-findings";
+    fprintf(stderr, "FINDING %s: %s\n", f->signature, f->message);
+    if (nmrh_finding_save(dir, TARGET_NAME, f, in->seq, in->data, in->size) != 0)
+        perror("nmrh: cannot save finding");
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    nmrh_oracle_install_asan_hook();
+    if (!TARGET()) {
+        fprintf(stderr, "nmrh: the fuzz target's nmrh target is not compiled in\n");
+        abort();
+    }
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    nmrh_seq *seq = malloc(sizeof *seq);
+    if (!seq) return 0;
+    nmrh_seq_decode(seq, TARGET(), data, size);
+    fuzz_input in = {data, size, seq};
+    nmrh_config cfg;
+    nmrh_config_init(&cfg);
+    cfg.on_finding = save_finding;
+    cfg.user = &in;
+    nmrh_session s;
+    int clean = nmrh_session_run(&s, seq, &cfg);
+    nmrh_session_destroy(&s);
+    free(seq);
+    /* The finding is on disk; a crash is how libFuzzer learns that this input is special. */
+    if (clean == 0) abort();
+    return 0;
+}

@@ -1,0 +1,12 @@
+# Converts the text sequences in SCENARIOS to binary seeds in OUT with the nmrh tool (NMRH).
+file(GLOB INPUTS ${SCENARIOS}/*.nmrseq)
+file(REMOVE_RECURSE ${OUT})
+file(MAKE_DIRECTORY ${OUT})
+foreach(in ${INPUTS})
+  get_filename_component(name ${in} NAME_WE)
+  execute_process(COMMAND ${NMRH} convert --to binary ${in} -o ${OUT}/${name}.bin RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "cannot convert ${in} to a fuzz seed")
+  endif()
+endforeach()
+file(TOUCH ${OUT}/.stamp)

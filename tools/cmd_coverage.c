@@ -1,0 +1,143 @@
+/* nmrh coverage: which NMR protocol transitions a corpus exercises. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "commands.h"
+#include "coverage_table.h"
+#include "probe.h"
+#include "seqfile.h"
+
+static const char coverage_help[] =
+    "usage: nmrh coverage [--target NAME] PATH...\n"
+    "\n"
+    "Replays every sequence file in the given files and directories (each in a child process) and\n"
+    "prints which transitions of the NMR model's binding and registration life cycle they\n"
+    "exercised: for each transition, how many inputs reached it and how often. Transitions no\n"
+    "input reached are marked: those are the parts of the life cycle your fuzzing never tried.\n";
+
+void coverage_add(coverage_table *t, const uint32_t *transitions)
+{
+    t->inputs++;
+    for (int i = 0; i < NMRH_TRANSITION_COUNT; i++) {
+        t->hits[i] += transitions[i];
+        if (transitions[i]) t->inputs_reaching[i]++;
+    }
+}
+
+int coverage_reached(const coverage_table *t)
+{
+    int n = 0;
+    for (int i = 0; i < NMRH_TRANSITION_COUNT; i++) n += t->inputs_reaching[i] != 0;
+    return n;
+}
+
+void coverage_print(const coverage_table *t, FILE *out)
+{
+    fprintf(out, "%-62s %8s %10s\n", "transition", "inputs", "hits");
+    for (int i = 0; i < NMRH_TRANSITION_COUNT; i++)
+        fprintf(out, "%-62s %8llu %10llu%s\n", nmrh_transition_name((nmrh_transition)i),
+                (unsigned long long)t->inputs_reaching[i], (unsigned long long)t->hits[i],
+                t->inputs_reaching[i] ? "" : "   <- never reached");
+    fprintf(out, "reached %d of %d transitions over %llu input(s)\n", coverage_reached(t), NMRH_TRANSITION_COUNT,
+            (unsigned long long)t->inputs);
+}
+
+static void add_file(coverage_table *t, const char *path, const nmrh_target *target, int *errors)
+{
+    seqfile f;
+    if (!seqfile_load(&f, path, target)) {
+        (*errors)++;
+        seqfile_free(&f);
+        return;
+    }
+    probe_result r;
+    probe_run(f.seq, 30, &r);
+    if (r.status == PROBE_ERROR || r.status == PROBE_CRASH) {
+        fprintf(stderr, "%s: warning: %s; not counted\n", path, r.message);
+    } else {
+        coverage_add(t, r.transitions);
+    }
+    seqfile_free(&f);
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void add_path(coverage_table *t, const char *path, const nmrh_target *target, int *errors)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "%s: error: no such file or directory\n", path);
+        (*errors)++;
+        return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        add_file(t, path, target, errors);
+        return;
+    }
+    DIR *d = opendir(path);
+    if (!d) {
+        fprintf(stderr, "%s: error: cannot read directory\n", path);
+        (*errors)++;
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.') continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **grown = realloc(names, cap * sizeof *names);
+            if (!grown) break;
+            names = grown;
+        }
+        names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, by_name);
+    for (size_t i = 0; i < n; i++) {
+        char child[4096];
+        snprintf(child, sizeof child, "%s/%s", path, names[i]);
+        if (stat(child, &st) == 0 && S_ISREG(st.st_mode)) add_file(t, child, target, errors);
+        free(names[i]);
+    }
+    free(names);
+}
+
+int cmd_coverage(int argc, char **argv)
+{
+    const char *target_name = "echo";
+    bool bad = false;
+    int npaths = 0;
+    for (int i = 1; i < argc; i++) {
+        if (tool_is_help(argv[i])) {
+            fputs(coverage_help, stdout);
+            return EXIT_CLEAN;
+        }
+        if (tool_option_value(argc, argv, &i, "--target", &target_name, &bad)) continue;
+        if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "nmrh coverage: unknown option '%s'\n", argv[i]);
+            bad = true;
+        } else npaths++;
+    }
+    const nmrh_target *target = bad ? NULL : tool_target(target_name);
+    if (bad || !target || npaths == 0) {
+        fputs(coverage_help, stderr);
+        return EXIT_USAGE;
+    }
+    coverage_table t;
+    memset(&t, 0, sizeof t);
+    int errors = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--target") == 0) {
+            i++;
+            continue;
+        }
+        if (argv[i][0] == '-' && argv[i][1]) continue;
+        add_path(&t, argv[i], target, &errors);
+    }
+    coverage_print(&t, stdout);
+    return errors ? EXIT_USAGE : EXIT_CLEAN;
+}

@@ -1,0 +1,544 @@
+/*
+ * nmrh fuzz: the main job. Runs the target's libFuzzer binary in fork mode (so one finding does
+ * not end the campaign), shows progress, and at the end minimises one input per finding
+ * signature into a reproducer and prints a summary.
+ *
+ * Layout of --out DIR:  corpus/ (kept between runs)  findings/<signature>/  artifacts/  fuzz.log
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "coverage_table.h"
+#include "minimize.h"
+#include "nmrh/finding_file.h"
+#include "nmrh/session.h"
+#include "seqfile.h"
+
+static const char fuzz_help[] =
+    "usage: nmrh fuzz [--target NAME] [--time SECONDS] [--jobs N] [--out DIR] [options]\n"
+    "\n"
+    "Fuzzes the target's module kinds with libFuzzer: every input is a sequence of NMR events and\n"
+    "schedule decisions, replayed in a deterministic world and checked against the NMR contract.\n"
+    "Prints progress while it runs and a summary at the end: each finding's signature, how often it\n"
+    "was hit, and a minimised reproducer to replay with 'nmrh replay'.\n"
+    "\n"
+    "  --target NAME          module kinds to fuzz (default: echo; 'nmrh targets' lists them)\n"
+    "  --time SECONDS         how long to fuzz (default 60)\n"
+    "  --jobs N               parallel fuzzing processes (default 1)\n"
+    "  --out DIR              corpus, findings and logs (default: nmrh-out/TARGET)\n"
+    "  --minimize-time SECS   time limit for minimising each finding (default 60; 0 = do not minimise)\n"
+    "  --seed N               libFuzzer seed, for a reproducible campaign (default: random)\n"
+    "  --fuzzer PATH          the libFuzzer binary (default: fuzz/fuzz_TARGET next to this tool)\n"
+    "  -- ARGS                further arguments passed to libFuzzer as they are\n"
+    "\n"
+    "Exit status: 0 no finding, 1 findings (reproducers under DIR/findings), 2 bad usage or setup.\n";
+
+typedef struct fuzz_opts {
+    const char *target, *out, *fuzzer, *seed;
+    long seconds, jobs, minimize_seconds;
+    int nextra;
+    char **extra;
+} fuzz_opts;
+
+typedef struct fuzz_stats {
+    unsigned long long execs, cov, ft, corpus, exec_per_sec, crashes, elapsed;
+    int seen;
+} fuzz_stats;
+
+typedef struct finding_summary {
+    char dir[PATH_MAX];
+    char signature[160];
+    char message[384];
+    unsigned long long hits;
+    char reproducer[PATH_MAX];
+    unsigned records;
+    int minimized;
+} finding_summary;
+
+static bool parse_long(const char *s, long min, long *out)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (!end || *end || v < min) return false;
+    *out = v;
+    return true;
+}
+
+static int mkdir_p(const char *path)
+{
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return (mkdir(buf, 0777) != 0 && errno != EEXIST) ? -1 : 0;
+}
+
+static bool is_file(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The build puts fuzz targets in <build>/fuzz and this tool in <build>/tools. */
+static void build_dir_file(char *out, size_t size, const char *rel)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        snprintf(out, size, "%s", rel);
+        return;
+    }
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) *slash = '\0';
+    snprintf(out, size, "%s/../%s", self, rel);
+}
+
+/* Fork mode's status line: "#1530: cov: 402 ft: 1081 corp: 114 exec/s 765 oom/timeout/crash: 0/0/1 time: 3s ..." */
+static void parse_stats(const char *line, fuzz_stats *st)
+{
+    unsigned long long execs, cov, ft, corp, eps, oom, timeout, crash, t;
+    if (sscanf(line, "#%llu: cov: %llu ft: %llu corp: %llu exec/s %llu oom/timeout/crash: %llu/%llu/%llu time: %llus", &execs,
+               &cov, &ft, &corp, &eps, &oom, &timeout, &crash, &t) == 9) {
+        *st = (fuzz_stats){execs, cov, ft, corp, eps, crash, t, 1};
+    }
+}
+
+static unsigned long long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (unsigned long long)st.st_size : 0;
+}
+
+/* Findings so far: signature directories and total hits. */
+static void count_findings(const char *dir, int *signatures, unsigned long long *hits)
+{
+    *signatures = 0;
+    *hits = 0;
+    DIR *d = opendir(dir);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.') continue;
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/%s/hits", dir, e->d_name);
+        unsigned long long h = file_size(p);
+        if (h) {
+            (*signatures)++;
+            *hits += h;
+        }
+    }
+    closedir(d);
+}
+
+/* Protocol coverage of the corpus, added incrementally: corpus inputs already passed the fuzz
+   target without a finding, so they replay safely in this process. */
+typedef struct corpus_scan {
+    coverage_table table;
+    char **seen;
+    size_t nseen, cap;
+} corpus_scan;
+
+static bool scan_seen(corpus_scan *s, const char *name)
+{
+    for (size_t i = 0; i < s->nseen; i++)
+        if (strcmp(s->seen[i], name) == 0) return true;
+    return false;
+}
+
+static void scan_corpus(corpus_scan *s, const char *dir, const nmrh_target *target, nmrh_seq *seq)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.' || scan_seen(s, e->d_name)) continue;
+        if (s->nseen == s->cap) {
+            size_t cap = s->cap ? s->cap * 2 : 256;
+            char **grown = realloc(s->seen, cap * sizeof *grown);
+            if (!grown) break;
+            s->seen = grown;
+            s->cap = cap;
+        }
+        s->seen[s->nseen++] = strdup(e->d_name);
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        size_t size = 0;
+        char *data = read_file(path, &size);
+        if (!data) continue;
+        nmrh_seq_decode(seq, target, (const uint8_t *)data, size);
+        free(data);
+        nmrh_session session;
+        if (nmrh_session_run(&session, seq, NULL) >= 0) coverage_add(&s->table, nmrh_world_transitions(session.world));
+        nmrh_session_destroy(&session);
+    }
+    closedir(d);
+}
+
+static void scan_free(corpus_scan *s)
+{
+    for (size_t i = 0; i < s->nseen; i++) free(s->seen[i]);
+    free(s->seen);
+}
+
+static void progress(FILE *out, long elapsed, const fuzz_stats *st, const corpus_scan *scan, int sigs,
+                     unsigned long long hits)
+{
+    fprintf(out, "[%4lds] execs %llu (%llu/s)  code cov %llu  corpus %llu  protocol %d/%d transitions  findings %llu (%d signature%s)\n",
+            elapsed, st->execs, st->exec_per_sec, st->cov, st->corpus, coverage_reached(&scan->table),
+            NMRH_TRANSITION_COUNT, hits, sigs, sigs == 1 ? "" : "s");
+    fflush(out);
+}
+
+static pid_t start_fuzzer(const fuzz_opts *o, const char *fuzzer, const char *dict, const char *seeds, char *const corpus,
+                          const char *artifacts, const char *findings, int *err_fd)
+{
+    char fork_arg[32], time_arg[48], dict_arg[PATH_MAX + 8], art_arg[PATH_MAX + 20], seed_arg[48];
+    snprintf(fork_arg, sizeof fork_arg, "-fork=%ld", o->jobs);
+    snprintf(time_arg, sizeof time_arg, "-max_total_time=%ld", o->seconds);
+    snprintf(dict_arg, sizeof dict_arg, "-dict=%s", dict);
+    snprintf(art_arg, sizeof art_arg, "-artifact_prefix=%s/", artifacts);
+    snprintf(seed_arg, sizeof seed_arg, "-seed=%s", o->seed ? o->seed : "0");
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = fuzzer;
+    argv[n++] = fork_arg;
+    argv[n++] = "-ignore_crashes=1";
+    argv[n++] = "-ignore_timeouts=1";
+    argv[n++] = "-ignore_ooms=1";
+    /* 128 records: far more than any reproducer needs, and short inputs run fast. */
+    argv[n++] = "-max_len=512";
+    argv[n++] = time_arg;
+    argv[n++] = art_arg;
+    if (o->seed) argv[n++] = seed_arg;
+    if (dict[0]) argv[n++] = dict_arg;
+    for (int i = 0; i < o->nextra && n < 60; i++) argv[n++] = o->extra[i];
+    argv[n++] = corpus;
+    if (seeds[0]) argv[n++] = seeds;
+    argv[n] = NULL;
+
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        dup2(fds[1], STDERR_FILENO);
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        setenv("NMRH_FINDINGS_DIR", findings, 1);
+        execv(fuzzer, (char *const *)argv);
+        fprintf(stderr, "nmrh fuzz: cannot run %s: %s\n", fuzzer, strerror(errno));
+        _exit(127);
+    }
+    close(fds[1]);
+    *err_fd = fds[0];
+    return pid;
+}
+
+/* Reads the fuzzer's output into fuzz.log and the stats until it exits, printing progress. */
+static int watch_fuzzer(pid_t pid, int fd, const char *log_path, const char *corpus, const char *findings,
+                        const nmrh_target *target, corpus_scan *scan, fuzz_stats *st)
+{
+    FILE *log = fopen(log_path, "w");
+    nmrh_seq *seq = malloc(sizeof *seq);
+    char buf[8192], line[4096];
+    size_t line_len = 0;
+    time_t start = time(NULL), last_report = start;
+    int status = 0;
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        int r = poll(&p, 1, 1000);
+        if (r > 0) {
+            ssize_t n = read(fd, buf, sizeof buf);
+            if (n <= 0) break;
+            if (log) fwrite(buf, 1, (size_t)n, log);
+            for (ssize_t i = 0; i < n; i++) {
+                if (buf[i] == '\n' || line_len == sizeof line - 1) {
+                    line[line_len] = '\0';
+                    parse_stats(line, st);
+                    if (strncmp(line, "nmrh fuzz:", 10) == 0 || strstr(line, "ERROR: ") == line)
+                        fprintf(stderr, "%s\n", line);
+                    line_len = 0;
+                } else {
+                    line[line_len++] = buf[i];
+                }
+            }
+        } else if (r < 0 && errno != EINTR) {
+            break;
+        }
+        time_t now = time(NULL);
+        if (now - last_report >= 10) {
+            last_report = now;
+            if (seq) scan_corpus(scan, corpus, target, seq);
+            int sigs;
+            unsigned long long hits;
+            count_findings(findings, &sigs, &hits);
+            progress(stdout, (long)(now - start), st, scan, sigs, hits);
+        }
+    }
+    close(fd);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (log) fclose(log);
+    if (seq) scan_corpus(scan, corpus, target, seq);
+    free(seq);
+    return status;
+}
+
+/* Reads "# signature: ..." and "# message: ..." from a saved finding's text form. */
+static void read_header(const char *path, finding_summary *f)
+{
+    FILE *in = fopen(path, "r");
+    char line[1024];
+    if (!in) return;
+    while (fgets(line, sizeof line, in) && line[0] == '#') {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "# signature: ", 13) == 0) snprintf(f->signature, sizeof f->signature, "%s", line + 13);
+        if (strncmp(line, "# message: ", 11) == 0) snprintf(f->message, sizeof f->message, "%s", line + 11);
+    }
+    fclose(in);
+}
+
+/* Smallest saved input of a signature directory (fewest records minimise fastest). */
+static bool smallest_input(const char *dir, char *out, size_t size)
+{
+    DIR *d = opendir(dir);
+    unsigned long long best = ULLONG_MAX;
+    if (!d) return false;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".bin") != 0) continue;
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unsigned long long s = file_size(p);
+        if (s < best || (s == best && strcmp(p, out) < 0)) {
+            best = s;
+            snprintf(out, size, "%s", p);
+        }
+    }
+    closedir(d);
+    return best != ULLONG_MAX;
+}
+
+static int by_hits(const void *a, const void *b)
+{
+    const finding_summary *x = a, *y = b;
+    return x->hits < y->hits ? 1 : x->hits > y->hits ? -1 : strcmp(x->signature, y->signature);
+}
+
+static size_t collect_findings(const char *findings, const fuzz_opts *o, const nmrh_target *target,
+                               finding_summary **out)
+{
+    DIR *d = opendir(findings);
+    size_t n = 0, cap = 0;
+    finding_summary *list = NULL;
+    if (!d) {
+        *out = NULL;
+        return 0;
+    }
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.') continue;
+        char dir[PATH_MAX], input[PATH_MAX] = "", text[PATH_MAX], hits[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/%s", findings, e->d_name);
+        snprintf(hits, sizeof hits, "%s/hits", dir);
+        if (!is_dir(dir) || !smallest_input(dir, input, sizeof input)) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            finding_summary *grown = realloc(list, cap * sizeof *grown);
+            if (!grown) break;
+            list = grown;
+        }
+        finding_summary *f = &list[n++];
+        memset(f, 0, sizeof *f);
+        snprintf(f->dir, sizeof f->dir, "%s", dir);
+        snprintf(f->signature, sizeof f->signature, "%s", e->d_name);
+        f->hits = file_size(hits);
+        snprintf(text, sizeof text, "%.*s.nmrseq", (int)(strlen(input) - 4), input);
+        read_header(text, f);
+
+        seqfile sf;
+        if (!seqfile_load(&sf, input, target)) {
+            seqfile_free(&sf);
+            continue;
+        }
+        snprintf(f->reproducer, sizeof f->reproducer, "%s/reproducer.nmrseq", dir);
+        minimize_stats ms = {0, 0, 0, 0};
+        if (o->minimize_seconds > 0 && minimize_sequence(sf.seq, f->signature, (unsigned)o->minimize_seconds, &ms) == 0)
+            f->minimized = 1;
+        f->records = sf.seq->count;
+        if (write_reproducer(f->reproducer, sf.seq, f->signature, f->message, target->name) != 0)
+            snprintf(f->reproducer, sizeof f->reproducer, "%s", text);
+        seqfile_free(&sf);
+    }
+    closedir(d);
+    if (n) qsort(list, n, sizeof *list, by_hits);
+    *out = list;
+    return n;
+}
+
+static bool parse_args(int argc, char **argv, fuzz_opts *o)
+{
+    bool bad = false;
+    const char *time_s = "60", *jobs_s = "1", *min_s = "60";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            o->extra = argv + i + 1;
+            o->nextra = argc - i - 1;
+            break;
+        }
+        if (tool_option_value(argc, argv, &i, "--target", &o->target, &bad)) continue;
+        if (tool_option_value(argc, argv, &i, "--time", &time_s, &bad)) continue;
+        if (tool_option_value(argc, argv, &i, "--jobs", &jobs_s, &bad)) continue;
+        if (tool_option_value(argc, argv, &i, "--out", &o->out, &bad)) continue;
+        if (tool_option_value(argc, argv, &i, "--minimize-time", &min_s, &bad)) continue;
+        if (tool_option_value(argc, argv, &i, "--seed", &o->seed, &bad)) continue;
+        if (tool_option_value(argc, argv, &i, "--fuzzer", &o->fuzzer, &bad)) continue;
+        fprintf(stderr, "nmrh fuzz: unexpected argument '%s'\n", argv[i]);
+        bad = true;
+    }
+    if (!bad && !parse_long(time_s, 1, &o->seconds)) {
+        fprintf(stderr, "nmrh fuzz: --time takes a positive number of seconds, not '%s'\n", time_s);
+        bad = true;
+    }
+    if (!bad && !parse_long(jobs_s, 1, &o->jobs)) {
+        fprintf(stderr, "nmrh fuzz: --jobs takes a positive number, not '%s'\n", jobs_s);
+        bad = true;
+    }
+    if (!bad && !parse_long(min_s, 0, &o->minimize_seconds)) {
+        fprintf(stderr, "nmrh fuzz: --minimize-time takes a number of seconds, not '%s'\n", min_s);
+        bad = true;
+    }
+    long seed;
+    if (!bad && o->seed && !parse_long(o->seed, 0, &seed)) {
+        fprintf(stderr, "nmrh fuzz: --seed takes a number, not '%s'\n", o->seed);
+        bad = true;
+    }
+    return !bad;
+}
+
+int cmd_fuzz(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (tool_is_help(argv[i])) {
+            fputs(fuzz_help, stdout);
+            return EXIT_CLEAN;
+        }
+    fuzz_opts o = {"echo", NULL, NULL, NULL, 60, 1, 60, 0, NULL};
+    if (!parse_args(argc, argv, &o)) {
+        fputs(fuzz_help, stderr);
+        return EXIT_USAGE;
+    }
+    const nmrh_target *target = tool_target(o.target);
+    if (!target) return EXIT_USAGE;
+
+    char fuzzer[PATH_MAX], dict[PATH_MAX], seeds[PATH_MAX], out[PATH_MAX], rel[PATH_MAX];
+    if (o.fuzzer) {
+        snprintf(fuzzer, sizeof fuzzer, "%s", o.fuzzer);
+    } else {
+        snprintf(rel, sizeof rel, "fuzz/fuzz_%s", target->name);
+        build_dir_file(fuzzer, sizeof fuzzer, rel);
+    }
+    if (!is_file(fuzzer) || access(fuzzer, X_OK) != 0) {
+        fprintf(stderr,
+                "nmrh fuzz: no fuzz target at %s\n"
+                "  Fuzz targets are built with clang (libFuzzer): cmake --preset asan && cmake --build --preset asan\n"
+                "  or name one with --fuzzer PATH.\n",
+                fuzzer);
+        return EXIT_USAGE;
+    }
+    snprintf(rel, sizeof rel, "fuzz/%s.dict", target->name);
+    build_dir_file(dict, sizeof dict, rel);
+    if (!is_file(dict)) dict[0] = '\0';
+    build_dir_file(seeds, sizeof seeds, "fuzz/seeds");
+    if (!is_dir(seeds)) seeds[0] = '\0';
+    if (o.out)
+        snprintf(out, sizeof out, "%s", o.out);
+    else
+        snprintf(out, sizeof out, "nmrh-out/%s", target->name);
+
+    char corpus[PATH_MAX + 16], findings[PATH_MAX + 16], artifacts[PATH_MAX + 16], log_path[PATH_MAX + 16];
+    snprintf(corpus, sizeof corpus, "%s/corpus", out);
+    snprintf(findings, sizeof findings, "%s/findings", out);
+    snprintf(artifacts, sizeof artifacts, "%s/artifacts", out);
+    snprintf(log_path, sizeof log_path, "%s/fuzz.log", out);
+    if (mkdir_p(corpus) || mkdir_p(findings) || mkdir_p(artifacts)) {
+        fprintf(stderr, "nmrh fuzz: cannot create %s: %s\n", out, strerror(errno));
+        return EXIT_USAGE;
+    }
+    char abs_findings[PATH_MAX];
+    if (!realpath(findings, abs_findings)) snprintf(abs_findings, sizeof abs_findings, "%s", findings);
+
+    printf("nmrh fuzz: target %s, %ld s, %ld job%s, output in %s\n", target->name, o.seconds, o.jobs,
+           o.jobs == 1 ? "" : "s", out);
+    fflush(stdout);
+    int fd = -1;
+    pid_t pid = start_fuzzer(&o, fuzzer, dict, seeds, corpus, artifacts, abs_findings, &fd);
+    if (pid < 0) {
+        fprintf(stderr, "nmrh fuzz: cannot start %s: %s\n", fuzzer, strerror(errno));
+        return EXIT_USAGE;
+    }
+    /* Ctrl-C reaches libFuzzer (same process group), which stops; the summary still follows. */
+    signal(SIGINT, SIG_IGN);
+    corpus_scan scan;
+    memset(&scan, 0, sizeof scan);
+    fuzz_stats st;
+    memset(&st, 0, sizeof st);
+    int status = watch_fuzzer(pid, fd, log_path, corpus, findings, target, &scan, &st);
+    signal(SIGINT, SIG_DFL);
+    if (!WIFEXITED(status) || (WEXITSTATUS(status) != 0 && !st.seen)) {
+        fprintf(stderr, "nmrh fuzz: the fuzzer failed (%s %d); see %s\n", WIFEXITED(status) ? "exit status" : "signal",
+                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), log_path);
+        scan_free(&scan);
+        return EXIT_USAGE;
+    }
+
+    finding_summary *list = NULL;
+    if (o.minimize_seconds > 0) {
+        printf("minimising findings...\n");
+        fflush(stdout);
+    }
+    size_t n = collect_findings(findings, &o, target, &list);
+
+    printf("\n== nmrh fuzz summary: target %s ==\n", target->name);
+    printf("executions:        %llu in %llu s (%llu/s)\n", st.execs, st.elapsed, st.exec_per_sec);
+    printf("code coverage:     %llu edges, %llu features; corpus %llu inputs (%s)\n", st.cov, st.ft, st.corpus, corpus);
+    printf("protocol coverage: %d of %d NMR transitions (nmrh coverage --target %s %s)\n",
+           coverage_reached(&scan.table), NMRH_TRANSITION_COUNT, target->name, corpus);
+    if (n == 0) {
+        printf("findings:          none\n");
+    } else {
+        printf("findings:          %zu signature%s\n", n, n == 1 ? "" : "s");
+        for (size_t i = 0; i < n; i++) {
+            printf("  %-40s %llu hit%s\n", list[i].signature, list[i].hits, list[i].hits == 1 ? "" : "s");
+            printf("      %s\n", list[i].message);
+            printf("      reproducer (%u records%s): %s\n", list[i].records, list[i].minimized ? ", minimised" : "",
+                   list[i].reproducer);
+            printf("      replay: nmrh replay --target %s %s\n", target->name, list[i].reproducer);
+        }
+    }
+    free(list);
+    scan_free(&scan);
+    return n ? EXIT_FINDING : EXIT_CLEAN;
+}
