@@ -22,6 +22,7 @@
 #include "commands.h"
 #include "coverage_table.h"
 #include "minimize.h"
+#include "probe.h"
 #include "nmrh/finding_file.h"
 #include "nmrh/session.h"
 #include "seqfile.h"
@@ -41,12 +42,14 @@ static const char fuzz_help[] =
     "  --minimize-time SECS   time limit for minimising each finding (default 60; 0 = do not minimise)\n"
     "  --seed N               libFuzzer seed, for a reproducible campaign (default: random)\n"
     "  --fuzzer PATH          the libFuzzer binary (default: fuzz/fuzz_TARGET next to this tool)\n"
+    "  --dict FILE            libFuzzer dictionary (default: fuzz/TARGET.dict next to this tool, if any)\n"
+    "  --seeds DIR            binary seed inputs (default: fuzz/seeds next to this tool, if any)\n"
     "  -- ARGS                further arguments passed to libFuzzer as they are\n"
     "\n"
     "Exit status: 0 no finding, 1 findings (reproducers under DIR/findings), 2 bad usage or setup.\n";
 
 typedef struct fuzz_opts {
-    const char *target, *out, *fuzzer, *seed;
+    const char *target, *out, *fuzzer, *seed, *dict, *seeds;
     long seconds, jobs, minimize_seconds;
     int nextra;
     char **extra;
@@ -388,6 +391,11 @@ static size_t collect_findings(const char *findings, const fuzz_opts *o, const n
         if (o->minimize_seconds > 0 && minimize_sequence(sf.seq, f->signature, (unsigned)o->minimize_seconds, &ms) == 0)
             f->minimized = 1;
         f->records = sf.seq->count;
+        /* The message of the minimised run: thread and binding numbers have changed. */
+        probe_result last;
+        probe_run(sf.seq, 30, &last);
+        if (last.status == PROBE_FINDING && strcmp(last.signature, f->signature) == 0)
+            snprintf(f->message, sizeof f->message, "%s", last.message);
         if (write_reproducer(f->reproducer, sf.seq, f->signature, f->message, target->name) != 0)
             snprintf(f->reproducer, sizeof f->reproducer, "%s", text);
         seqfile_free(&sf);
@@ -415,6 +423,8 @@ static bool parse_args(int argc, char **argv, fuzz_opts *o)
         if (tool_option_value(argc, argv, &i, "--minimize-time", &min_s, &bad)) continue;
         if (tool_option_value(argc, argv, &i, "--seed", &o->seed, &bad)) continue;
         if (tool_option_value(argc, argv, &i, "--fuzzer", &o->fuzzer, &bad)) continue;
+        if (tool_option_value(argc, argv, &i, "--dict", &o->dict, &bad)) continue;
+        if (tool_option_value(argc, argv, &i, "--seeds", &o->seeds, &bad)) continue;
         fprintf(stderr, "nmrh fuzz: unexpected argument '%s'\n", argv[i]);
         bad = true;
     }
@@ -445,7 +455,7 @@ int cmd_fuzz(int argc, char **argv)
             fputs(fuzz_help, stdout);
             return EXIT_CLEAN;
         }
-    fuzz_opts o = {"echo", NULL, NULL, NULL, 60, 1, 60, 0, NULL};
+    fuzz_opts o = {"echo", NULL, NULL, NULL, NULL, NULL, 60, 1, 60, 0, NULL};
     if (!parse_args(argc, argv, &o)) {
         fputs(fuzz_help, stderr);
         return EXIT_USAGE;
@@ -468,11 +478,27 @@ int cmd_fuzz(int argc, char **argv)
                 fuzzer);
         return EXIT_USAGE;
     }
-    snprintf(rel, sizeof rel, "fuzz/%s.dict", target->name);
-    build_dir_file(dict, sizeof dict, rel);
-    if (!is_file(dict)) dict[0] = '\0';
-    build_dir_file(seeds, sizeof seeds, "fuzz/seeds");
-    if (!is_dir(seeds)) seeds[0] = '\0';
+    if (o.dict) {
+        snprintf(dict, sizeof dict, "%s", o.dict);
+        if (!is_file(dict)) {
+            fprintf(stderr, "nmrh fuzz: no dictionary at %s\n", dict);
+            return EXIT_USAGE;
+        }
+    } else {
+        snprintf(rel, sizeof rel, "fuzz/%s.dict", target->name);
+        build_dir_file(dict, sizeof dict, rel);
+        if (!is_file(dict)) dict[0] = '\0';
+    }
+    if (o.seeds) {
+        snprintf(seeds, sizeof seeds, "%s", o.seeds);
+        if (!is_dir(seeds)) {
+            fprintf(stderr, "nmrh fuzz: no seed directory at %s\n", seeds);
+            return EXIT_USAGE;
+        }
+    } else {
+        build_dir_file(seeds, sizeof seeds, "fuzz/seeds");
+        if (!is_dir(seeds)) seeds[0] = '\0';
+    }
     if (o.out)
         snprintf(out, sizeof out, "%s", o.out);
     else

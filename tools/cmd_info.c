@@ -22,7 +22,11 @@ int cmd_targets(int argc, char **argv)
         puts("usage: nmrh targets\n\nLists the targets compiled into this build, their module kinds and each kind's\noptions (KEY=VALUE in a sequence's module declaration; the first value is the default),\nand the knobs a sequence can fix.");
         return EXIT_CLEAN;
     }
-    for (const nmrh_target *const *t = nmrh_targets(); *t; t++) {
+    const nmrh_target *list[64];
+    unsigned n = 0;
+    if (tool_extra_target()) list[n++] = tool_extra_target();
+    for (const nmrh_target *const *t = nmrh_targets(); *t && n < 64; t++) list[n++] = *t;
+    for (const nmrh_target *const *t = list; t < list + n; t++) {
         printf("target %s: %s\n", (*t)->name, (*t)->summary);
         for (unsigned k = 0; k < (*t)->nkinds; k++) {
             const nmrh_module_kind *kind = (*t)->kinds[k];

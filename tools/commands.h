@@ -23,6 +23,8 @@ int cmd_targets(int argc, char **argv);
 /* Shared option handling: "--target NAME" / "--target=NAME". Returns the target, or NULL after
    printing an error listing the targets. */
 const nmrh_target *tool_target(const char *name);
+/* The user's own target of a tool built with nmrh_add_tool(), or NULL. */
+const nmrh_target *tool_extra_target(void);
 /* If argv[*i] is option `name` taking a value, stores the value, advances *i and returns true.
    Prints an error and sets *bad when the value is missing. */
 bool tool_option_value(int argc, char **argv, int *i, const char *name, const char **value, bool *bad);

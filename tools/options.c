@@ -5,11 +5,22 @@
 
 bool tool_is_help(const char *arg) { return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0; }
 
+/* A tool built with nmrh_add_tool() for a user's own target knows that one too. */
+#ifdef NMRH_EXTRA_TARGET
+extern const nmrh_target NMRH_EXTRA_TARGET;
+const nmrh_target *tool_extra_target(void) { return &NMRH_EXTRA_TARGET; }
+#else
+const nmrh_target *tool_extra_target(void) { return NULL; }
+#endif
+
 const nmrh_target *tool_target(const char *name)
 {
+    const nmrh_target *extra = tool_extra_target();
+    if (extra && strcmp(extra->name, name) == 0) return extra;
     const nmrh_target *t = nmrh_target_find(name);
     if (t) return t;
     fprintf(stderr, "nmrh: unknown target '%s'; targets in this build:", name);
+    if (extra) fprintf(stderr, " %s", extra->name);
     for (const nmrh_target *const *p = nmrh_targets(); *p; p++) fprintf(stderr, " %s", (*p)->name);
     fprintf(stderr, "\n");
     return NULL;
