@@ -15,3 +15,9 @@ set_tests_properties(kernel_cross_compile gcc_warnings PROPERTIES
                      LABELS build
                      SKIP_RETURN_CODE 77
                      TIMEOUT 120)
+
+# ClusterFuzzLite's build.sh, run here with the OSS-Fuzz variables (no Docker).
+add_test(NAME clusterfuzzlite_build
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/build/clusterfuzzlite_local.sh ${PROJECT_SOURCE_DIR}
+                 ${CMAKE_CURRENT_BINARY_DIR}/clusterfuzzlite)
+set_tests_properties(clusterfuzzlite_build PROPERTIES LABELS "build;fuzz" SKIP_RETURN_CODE 77 TIMEOUT 900)
