@@ -27,6 +27,7 @@ static nmr_reg *new_reg(nmrh_world *w, bool is_client, const void *chars, void *
     r->module = w->current->cur_module;
     r->chars = chars;
     r->context = context;
+    r->first_binding = m->nbindings;
     if (m->nregs == m->regs_cap) m->regs = grow_array(m->regs, &m->regs_cap, sizeof *m->regs);
     r->index = m->nregs;
     m->regs[m->nregs++] = r;
@@ -54,7 +55,9 @@ static nmr_binding *new_binding(nmrh_world *w, nmr_reg *client, nmr_reg *provide
 
 static bool pair_attempted(const struct nmrh_model *m, const nmr_reg *c, const nmr_reg *p)
 {
-    for (uint32_t i = 0; i < m->nbindings; i++)
+    /* A binding of the pair was made after both registrations. */
+    uint32_t from = c->first_binding > p->first_binding ? c->first_binding : p->first_binding;
+    for (uint32_t i = from; i < m->nbindings; i++)
         if (m->bindings[i]->client == c && m->bindings[i]->provider == p) return true;
     return false;
 }
@@ -162,7 +165,7 @@ NTSTATUS nmr_register(bool is_client, const void *chars, void *context, PHANDLE 
     bool handle_first = nmrh_knob_get(w, NMRH_KNOB_HANDLE_WRITE) == 0;
     if (handle_first) *handle = nmr_reg_handle(r);
     /* Registrations made after ours attach to us themselves; visit only those before us. */
-    for (uint32_t i = 0; i < r->index; i++) {
+    for (uint32_t i = nmr_regs_live_from(m); i < r->index; i++) {
         nmr_reg *peer = m->regs[i];
         if (r->dereg_called) break;
         if (peer->is_client == is_client || peer->dereg_called || !same_npi(r, peer)) continue;

@@ -190,7 +190,7 @@ static NTSTATUS deregister(bool is_client, HANDLE h)
     r->dereg_called = true;
     nmr_transition(w, r->live_bindings ? NMRH_T_DEREGISTER_WITH_BINDINGS : NMRH_T_DEREGISTER_IDLE);
     /* Index loop: detach callbacks run here may add bindings elsewhere and grow the array. */
-    for (uint32_t i = 0; i < w->model->nbindings; i++) {
+    for (uint32_t i = nmr_bindings_live_from(w->model); i < w->model->nbindings; i++) {
         nmr_binding *b = w->model->bindings[i];
         if (b->client != r && b->provider != r) continue;
         if (b->state == B_ATTACHING) {

@@ -22,6 +22,7 @@ typedef struct nmr_reg {
     bool dereg_called, wait_called, wait_returned;
     bool failed;               /* Nmr*Register* failed (injected fault): never visible to peers */
     uint32_t live_bindings;    /* attaching, attached, detaching or cleaning up */
+    uint32_t first_binding;    /* model->nbindings when registered: its bindings come after */
 } nmr_reg;
 
 typedef enum {
@@ -61,7 +62,25 @@ struct nmrh_model {
     nmr_binding **bindings;
     uint32_t nbindings, bindings_cap;
     uint32_t internal_violations;
+    uint32_t regs_live_from, bindings_live_from; /* see nmr_regs_live_from, nmr_bindings_live_from */
 };
+
+/* Scans that only care about registrations and bindings still in use start here: every
+   registration before it has returned from its wait (or failed), every binding before it is gone
+   or declined, and neither ever changes again. Keeps long runs (many load/unload cycles in one
+   world) linear. */
+static inline uint32_t nmr_regs_live_from(struct nmrh_model *m)
+{
+    while (m->regs_live_from < m->nregs && m->regs[m->regs_live_from]->wait_returned) m->regs_live_from++;
+    return m->regs_live_from;
+}
+static inline uint32_t nmr_bindings_live_from(struct nmrh_model *m)
+{
+    while (m->bindings_live_from < m->nbindings && (m->bindings[m->bindings_live_from]->state == B_DEAD ||
+                                                    m->bindings[m->bindings_live_from]->state == B_DECLINED))
+        m->bindings_live_from++;
+    return m->bindings_live_from;
+}
 
 /* ---- handles (model_handles.c) ---- */
 HANDLE nmr_reg_handle(const nmr_reg *r);

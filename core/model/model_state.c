@@ -72,9 +72,9 @@ static bool within(const void *p, const void *lo, size_t size)
 
 void nmrh_model_check_free(nmrh_world *w, const void *p, size_t size)
 {
-    const struct nmrh_model *m = w->model;
+    struct nmrh_model *m = w->model;
     char name[160], where[160];
-    for (uint32_t i = 0; i < m->nregs; i++) {
+    for (uint32_t i = nmr_regs_live_from(m); i < m->nregs; i++) {
         const nmr_reg *r = m->regs[i];
         if (r->wait_returned) continue;
         /* The characteristics and everything their registration instance points to. */
@@ -91,7 +91,7 @@ void nmrh_model_check_free(nmrh_world *w, const void *p, size_t size)
         nmrh_oracle_fail(w, NMRH_RULE_FREED_WHILE_REGISTERED, NULL,
                          "the %s of %s freed before its deregistration completed, on %s", what, name, where);
     }
-    for (uint32_t i = 0; i < m->nbindings; i++) {
+    for (uint32_t i = nmr_bindings_live_from(m); i < m->nbindings; i++) {
         const nmr_binding *b = m->bindings[i];
         if (!b->nmr_attach_ok || b->state == B_DEAD || b->state == B_DECLINED) continue;
         for (int s = SIDE_CLIENT; s <= SIDE_PROVIDER; s++) {
@@ -118,8 +118,8 @@ void nmrh_model_check_free(nmrh_world *w, const void *p, size_t size)
 
 void nmrh_model_unload_check(nmrh_world *w, uint32_t module)
 {
-    const struct nmrh_model *m = w->model;
-    for (uint32_t i = 0; i < m->nregs; i++) {
+    struct nmrh_model *m = w->model;
+    for (uint32_t i = nmr_regs_live_from(m); i < m->nregs; i++) {
         const nmr_reg *r = m->regs[i];
         if (r->module != module || r->wait_returned) continue;
         char name[96];

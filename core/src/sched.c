@@ -64,6 +64,24 @@ static int new_fiber(nmrh_world *w, nmrh_thread *t)
     return r;
 }
 
+/* Remember the stack t runs on, for nmrh_sched_on_some_stack (threads that reuse a stack share
+   its range). False when out of memory. */
+static bool note_stack_range(nmrh_world *w, const nmrh_thread *t)
+{
+    const char *bottom = t->fiber.stack_bottom;
+    for (uint32_t i = 0; i < w->nstack_ranges; i++)
+        if (w->stack_ranges[i].bottom == bottom && w->stack_ranges[i].size == t->fiber.stack_size) return true;
+    if (w->nstack_ranges == w->stack_ranges_cap) {
+        uint32_t cap = w->stack_ranges_cap ? w->stack_ranges_cap * 2 : 8;
+        struct nmrh_stack_range *n = realloc(w->stack_ranges, cap * sizeof *n);
+        if (!n) return false;
+        w->stack_ranges = n;
+        w->stack_ranges_cap = cap;
+    }
+    w->stack_ranges[w->nstack_ranges++] = (struct nmrh_stack_range){bottom, t->fiber.stack_size};
+    return true;
+}
+
 static void release_stack(nmrh_world *w, nmrh_thread *t)
 {
     stack_cache_put(w->stacks, nmrh_fiber_take_stack(&t->fiber), w->cfg.pool ? POOL_MAX_STACKS : UINT32_MAX);
@@ -76,6 +94,9 @@ void nmrh_sched_release_stacks(nmrh_world *w)
     for (uint32_t i = 0; i < own->count; i++) nmrh_fiber_stack_free(own->stacks[i]);
     free(own->stacks);
     *own = (nmrh_stack_cache){0};
+    free(w->stack_ranges);
+    w->stack_ranges = NULL;
+    w->nstack_ranges = w->stack_ranges_cap = 0;
 }
 
 nmrh_world_pool *nmrh_world_pool_create(void) { return calloc(1, sizeof(nmrh_world_pool)); }
@@ -100,6 +121,11 @@ nmrh_thread *nmrh_world_spawn(nmrh_world *w, const char *name, uint32_t module, 
     nmrh_thread *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     if (new_fiber(w, t) != 0) {
+        free(t);
+        return NULL;
+    }
+    if (!note_stack_range(w, t)) {
+        nmrh_fiber_destroy(&t->fiber);
         free(t);
         return NULL;
     }
@@ -139,10 +165,20 @@ static void yield_to_scheduler(nmrh_world *w, nmrh_thread *t)
     nmrh_fiber_switch(&t->fiber, &w->main_fiber);
 }
 
+/* Where scans for runnable or blocked threads start: ended threads never run again, so the
+   leading run of them (every thread of earlier cycles, in a long run) is skipped for good. */
+static uint32_t first_live(nmrh_world *w)
+{
+    while (w->live_from < w->nthreads && (w->threads[w->live_from]->state == NMRH_THREAD_FINISHED ||
+                                          w->threads[w->live_from]->state == NMRH_THREAD_ABANDONED))
+        w->live_from++;
+    return w->live_from;
+}
+
 /* The k-th runnable thread in id order, skipping `skip`. */
 static nmrh_thread *nth_runnable(nmrh_world *w, uint32_t k, const nmrh_thread *skip)
 {
-    for (uint32_t i = 0; i < w->nthreads; i++) {
+    for (uint32_t i = first_live(w); i < w->nthreads; i++) {
         nmrh_thread *t = w->threads[i];
         if (t == skip || t->state != NMRH_THREAD_RUNNABLE) continue;
         if (k-- == 0) return t;
@@ -201,7 +237,7 @@ int32_t nmrh_sched_block(nmrh_world *w, const void *obj, nmrh_wait_kind kind, bo
 uint32_t nmrh_sched_wake(nmrh_world *w, const void *obj, bool all, int32_t status)
 {
     uint32_t woken = 0;
-    for (uint32_t i = 0; i < w->nthreads; i++) {
+    for (uint32_t i = first_live(w); i < w->nthreads; i++) {
         nmrh_thread *t = w->threads[i];
         if (t->state != NMRH_THREAD_BLOCKED || t->blocked_on != obj) continue;
         set_state(w, t, NMRH_THREAD_RUNNABLE);
@@ -226,10 +262,9 @@ _Noreturn void nmrh_sched_abandon_current(nmrh_world *w)
 bool nmrh_sched_on_some_stack(const nmrh_world *w, const void *p)
 {
     const char *c = p;
-    for (uint32_t i = 0; i < w->nthreads; i++) {
-        const nmrh_fiber *f = &w->threads[i]->fiber;
-        const char *lo = f->stack_bottom;
-        if (lo && c >= lo && c < lo + f->stack_size) return true;
+    for (uint32_t i = 0; i < w->nstack_ranges; i++) {
+        const char *lo = w->stack_ranges[i].bottom;
+        if (lo && c >= lo && c < lo + w->stack_ranges[i].size) return true;
     }
     return false;
 }
@@ -277,7 +312,7 @@ nmrh_thread_state nmrh_world_run_thread(nmrh_world *w, nmrh_thread *t)
 /* When nothing can run, a thread in a finite-timeout wait times out (lowest id first). */
 static bool expire_one_timed_wait(nmrh_world *w)
 {
-    for (uint32_t i = 0; i < w->nthreads; i++) {
+    for (uint32_t i = first_live(w); i < w->nthreads; i++) {
         nmrh_thread *t = w->threads[i];
         if (t->state == NMRH_THREAD_BLOCKED && t->timed_wait) {
             nmrh_trace(w, NMRH_EV_TIMEOUT, t->id, 0);
