@@ -136,7 +136,10 @@ void nmrh_interp_finish(nmrh_interp *ip)
 {
     for (uint32_t i = 0; i < ip->nmodules && !ip->out_of_memory; i++) {
         const nmrh_interp_module *m = &ip->modules[i];
-        if (!m->kind->complete || (m->state != NMRH_MOD_LOADED && m->state != NMRH_MOD_UNLOADING)) continue;
+        /* Whatever the module's state now: the drain runs the sequence's own threads first (lower
+           numbers), and one of them may still load it (a load stepped and left, or started and
+           never run) and pend a detach. The action checks the state when it runs. */
+        if (!m->kind->complete) continue;
         nmrh_record r = {NMRH_OP_START, NMRH_ACT_COMPLETE, (uint8_t)i, 0};
         start_thread(ip, &r);
     }
