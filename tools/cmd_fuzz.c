@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,17 @@ typedef struct finding_summary {
     int minimized;
 } finding_summary;
 
+/* snprintf for paths and messages: truncation (a path longer than PATH_MAX) just shortens the
+   text; a vsnprintf wrapper, so gcc's format-truncation analysis leaves the call sites alone. */
+__attribute__((format(printf, 3, 4))) static int bounded_printf(char *out, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, size, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
 static bool parse_long(const char *s, long min, long *out)
 {
     char *end = NULL;
@@ -82,7 +94,7 @@ static bool parse_long(const char *s, long min, long *out)
 static int mkdir_p(const char *path)
 {
     char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
+    bounded_printf(buf, sizeof buf, "%s", path);
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/') continue;
         *p = '\0';
@@ -110,13 +122,13 @@ static void build_dir_file(char *out, size_t size, const char *rel)
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) {
-        snprintf(out, size, "%s", rel);
+        bounded_printf(out, size, "%s", rel);
         return;
     }
     self[n] = '\0';
     char *slash = strrchr(self, '/');
     if (slash) *slash = '\0';
-    snprintf(out, size, "%s/../%s", self, rel);
+    bounded_printf(out, size, "%s/../%s", self, rel);
 }
 
 /* Fork mode's status line: "#1530: cov: 402 ft: 1081 corp: 114 exec/s 765 oom/timeout/crash: 0/0/1 time: 3s ..." */
@@ -145,7 +157,7 @@ static void count_findings(const char *dir, int *signatures, unsigned long long 
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         if (e->d_name[0] == '.') continue;
         char p[PATH_MAX];
-        snprintf(p, sizeof p, "%s/%s/hits", dir, e->d_name);
+        bounded_printf(p, sizeof p, "%s/%s/hits", dir, e->d_name);
         unsigned long long h = file_size(p);
         if (h) {
             (*signatures)++;
@@ -185,7 +197,7 @@ static void scan_corpus(corpus_scan *s, const char *dir, const nmrh_target *targ
         }
         s->seen[s->nseen++] = strdup(e->d_name);
         char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        bounded_printf(path, sizeof path, "%s/%s", dir, e->d_name);
         size_t size = 0;
         char *data = read_file(path, &size);
         if (!data) continue;
@@ -217,11 +229,11 @@ static pid_t start_fuzzer(const fuzz_opts *o, const char *fuzzer, const char *di
                           const char *artifacts, const char *findings, int *err_fd)
 {
     char fork_arg[32], time_arg[48], dict_arg[PATH_MAX + 8], art_arg[PATH_MAX + 20], seed_arg[48];
-    snprintf(fork_arg, sizeof fork_arg, "-fork=%ld", o->jobs);
-    snprintf(time_arg, sizeof time_arg, "-max_total_time=%ld", o->seconds);
-    snprintf(dict_arg, sizeof dict_arg, "-dict=%s", dict);
-    snprintf(art_arg, sizeof art_arg, "-artifact_prefix=%s/", artifacts);
-    snprintf(seed_arg, sizeof seed_arg, "-seed=%s", o->seed ? o->seed : "0");
+    bounded_printf(fork_arg, sizeof fork_arg, "-fork=%ld", o->jobs);
+    bounded_printf(time_arg, sizeof time_arg, "-max_total_time=%ld", o->seconds);
+    bounded_printf(dict_arg, sizeof dict_arg, "-dict=%s", dict);
+    bounded_printf(art_arg, sizeof art_arg, "-artifact_prefix=%s/", artifacts);
+    bounded_printf(seed_arg, sizeof seed_arg, "-seed=%s", o->seed ? o->seed : "0");
     const char *argv[64];
     int n = 0;
     argv[n++] = fuzzer;
@@ -318,8 +330,8 @@ static void read_header(const char *path, finding_summary *f)
     if (!in) return;
     while (fgets(line, sizeof line, in) && line[0] == '#') {
         line[strcspn(line, "\n")] = '\0';
-        if (strncmp(line, "# signature: ", 13) == 0) snprintf(f->signature, sizeof f->signature, "%s", line + 13);
-        if (strncmp(line, "# message: ", 11) == 0) snprintf(f->message, sizeof f->message, "%s", line + 11);
+        if (strncmp(line, "# signature: ", 13) == 0) bounded_printf(f->signature, sizeof f->signature, "%s", line + 13);
+        if (strncmp(line, "# message: ", 11) == 0) bounded_printf(f->message, sizeof f->message, "%s", line + 11);
     }
     fclose(in);
 }
@@ -334,11 +346,11 @@ static bool smallest_input(const char *dir, char *out, size_t size)
         size_t len = strlen(e->d_name);
         if (len < 5 || strcmp(e->d_name + len - 4, ".bin") != 0) continue;
         char p[PATH_MAX];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        bounded_printf(p, sizeof p, "%s/%s", dir, e->d_name);
         unsigned long long s = file_size(p);
         if (s < best || (s == best && strcmp(p, out) < 0)) {
             best = s;
-            snprintf(out, size, "%s", p);
+            bounded_printf(out, size, "%s", p);
         }
     }
     closedir(d);
@@ -364,8 +376,8 @@ static size_t collect_findings(const char *findings, const fuzz_opts *o, const n
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         if (e->d_name[0] == '.') continue;
         char dir[PATH_MAX], input[PATH_MAX] = "", text[PATH_MAX], hits[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s/%s", findings, e->d_name);
-        snprintf(hits, sizeof hits, "%s/hits", dir);
+        bounded_printf(dir, sizeof dir, "%s/%s", findings, e->d_name);
+        bounded_printf(hits, sizeof hits, "%s/hits", dir);
         if (!is_dir(dir) || !smallest_input(dir, input, sizeof input)) continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 8;
@@ -375,10 +387,10 @@ static size_t collect_findings(const char *findings, const fuzz_opts *o, const n
         }
         finding_summary *f = &list[n++];
         memset(f, 0, sizeof *f);
-        snprintf(f->dir, sizeof f->dir, "%s", dir);
-        snprintf(f->signature, sizeof f->signature, "%s", e->d_name);
+        bounded_printf(f->dir, sizeof f->dir, "%s", dir);
+        bounded_printf(f->signature, sizeof f->signature, "%s", e->d_name);
         f->hits = file_size(hits);
-        snprintf(text, sizeof text, "%.*s.nmrseq", (int)(strlen(input) - 4), input);
+        bounded_printf(text, sizeof text, "%.*s.nmrseq", (int)(strlen(input) - 4), input);
         read_header(text, f);
 
         seqfile sf;
@@ -386,7 +398,7 @@ static size_t collect_findings(const char *findings, const fuzz_opts *o, const n
             seqfile_free(&sf);
             continue;
         }
-        snprintf(f->reproducer, sizeof f->reproducer, "%s/reproducer.nmrseq", dir);
+        bounded_printf(f->reproducer, sizeof f->reproducer, "%s/reproducer.nmrseq", dir);
         minimize_stats ms = {0, 0, 0, 0};
         if (o->minimize_seconds > 0 && minimize_sequence(sf.seq, f->signature, (unsigned)o->minimize_seconds, &ms) == 0)
             f->minimized = 1;
@@ -395,9 +407,9 @@ static size_t collect_findings(const char *findings, const fuzz_opts *o, const n
         probe_result last;
         probe_run(sf.seq, 30, &last);
         if (last.status == PROBE_FINDING && strcmp(last.signature, f->signature) == 0)
-            snprintf(f->message, sizeof f->message, "%s", last.message);
+            bounded_printf(f->message, sizeof f->message, "%s", last.message);
         if (write_reproducer(f->reproducer, sf.seq, f->signature, f->message, target->name) != 0)
-            snprintf(f->reproducer, sizeof f->reproducer, "%s", text);
+            bounded_printf(f->reproducer, sizeof f->reproducer, "%s", text);
         seqfile_free(&sf);
     }
     closedir(d);
@@ -465,9 +477,9 @@ int cmd_fuzz(int argc, char **argv)
 
     char fuzzer[PATH_MAX], dict[PATH_MAX], seeds[PATH_MAX], out[PATH_MAX], rel[PATH_MAX];
     if (o.fuzzer) {
-        snprintf(fuzzer, sizeof fuzzer, "%s", o.fuzzer);
+        bounded_printf(fuzzer, sizeof fuzzer, "%s", o.fuzzer);
     } else {
-        snprintf(rel, sizeof rel, "fuzz/fuzz_%s", target->name);
+        bounded_printf(rel, sizeof rel, "fuzz/fuzz_%s", target->name);
         build_dir_file(fuzzer, sizeof fuzzer, rel);
     }
     if (!is_file(fuzzer) || access(fuzzer, X_OK) != 0) {
@@ -479,18 +491,18 @@ int cmd_fuzz(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (o.dict) {
-        snprintf(dict, sizeof dict, "%s", o.dict);
+        bounded_printf(dict, sizeof dict, "%s", o.dict);
         if (!is_file(dict)) {
             fprintf(stderr, "nmrh fuzz: no dictionary at %s\n", dict);
             return EXIT_USAGE;
         }
     } else {
-        snprintf(rel, sizeof rel, "fuzz/%s.dict", target->name);
+        bounded_printf(rel, sizeof rel, "fuzz/%s.dict", target->name);
         build_dir_file(dict, sizeof dict, rel);
         if (!is_file(dict)) dict[0] = '\0';
     }
     if (o.seeds) {
-        snprintf(seeds, sizeof seeds, "%s", o.seeds);
+        bounded_printf(seeds, sizeof seeds, "%s", o.seeds);
         if (!is_dir(seeds)) {
             fprintf(stderr, "nmrh fuzz: no seed directory at %s\n", seeds);
             return EXIT_USAGE;
@@ -500,21 +512,21 @@ int cmd_fuzz(int argc, char **argv)
         if (!is_dir(seeds)) seeds[0] = '\0';
     }
     if (o.out)
-        snprintf(out, sizeof out, "%s", o.out);
+        bounded_printf(out, sizeof out, "%s", o.out);
     else
-        snprintf(out, sizeof out, "nmrh-out/%s", target->name);
+        bounded_printf(out, sizeof out, "nmrh-out/%s", target->name);
 
     char corpus[PATH_MAX + 16], findings[PATH_MAX + 16], artifacts[PATH_MAX + 16], log_path[PATH_MAX + 16];
-    snprintf(corpus, sizeof corpus, "%s/corpus", out);
-    snprintf(findings, sizeof findings, "%s/findings", out);
-    snprintf(artifacts, sizeof artifacts, "%s/artifacts", out);
-    snprintf(log_path, sizeof log_path, "%s/fuzz.log", out);
+    bounded_printf(corpus, sizeof corpus, "%s/corpus", out);
+    bounded_printf(findings, sizeof findings, "%s/findings", out);
+    bounded_printf(artifacts, sizeof artifacts, "%s/artifacts", out);
+    bounded_printf(log_path, sizeof log_path, "%s/fuzz.log", out);
     if (mkdir_p(corpus) || mkdir_p(findings) || mkdir_p(artifacts)) {
         fprintf(stderr, "nmrh fuzz: cannot create %s: %s\n", out, strerror(errno));
         return EXIT_USAGE;
     }
     char abs_findings[PATH_MAX];
-    if (!realpath(findings, abs_findings)) snprintf(abs_findings, sizeof abs_findings, "%s", findings);
+    if (!realpath(findings, abs_findings)) bounded_printf(abs_findings, sizeof abs_findings, "%s", findings);
 
     printf("nmrh fuzz: target %s, %ld s, %ld job%s, output in %s\n", target->name, o.seconds, o.jobs,
            o.jobs == 1 ? "" : "s", out);

@@ -131,8 +131,7 @@ NTSTATUS nmr_register(bool is_client, const void *chars, void *context, PHANDLE 
     nmrh_nmr_fn fn = is_client ? NMRH_FN_REGISTER_CLIENT : NMRH_FN_REGISTER_PROVIDER;
     nmrh_world *w = nmr_world(nmr_fn_name(fn));
     struct nmrh_model *m = w->model;
-    char where[160];
-    nmrh_oracle_where(w, where, sizeof where);
+    char where[160]; /* messages are formatted only for a finding: this is the hot path */
     const NPI_REGISTRATION_INSTANCE *ri =
         !chars ? NULL
         : is_client ? &((const NPI_CLIENT_CHARACTERISTICS *)chars)->ClientRegistrationInstance
@@ -142,6 +141,7 @@ NTSTATUS nmr_register(bool is_client, const void *chars, void *context, PHANDLE 
     bool has_detach = chars && (is_client ? ((const NPI_CLIENT_CHARACTERISTICS *)chars)->ClientDetachProvider != NULL
                                           : ((const NPI_PROVIDER_CHARACTERISTICS *)chars)->ProviderDetachClient != NULL);
     if (!chars || !handle || !ri->NpiId || !ri->ModuleId || !has_attach || !has_detach) {
+        nmrh_oracle_where(w, where, sizeof where);
         nmr_api_enter(w, fn, NMRH_REF(NMRH_REF_NONE, 0));
         nmrh_oracle_fail(w, NMRH_RULE_BAD_CHARACTERISTICS, NULL, "%s with %s on %s", nmr_fn_name(fn),
                          !chars ? "NULL characteristics" : !handle ? "a NULL handle pointer"
@@ -199,15 +199,17 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
     nmr_binding *b = nmr_lookup_binding(w, NmrBindingHandle, nmr_fn_name(fn));
     if (!b) return STATUS_INVALID_PARAMETER;
     nmr_require_irql(w, PASSIVE_LEVEL, fn);
-    char name[160], where[160];
-    nmr_binding_name(w, b, name, sizeof name);
-    nmrh_oracle_where(w, where, sizeof where);
+    char name[160], where[160]; /* formatted only for a finding: this is the hot path */
     if (b->nmr_attach_ok) {
+        nmr_binding_name(w, b, name, sizeof name);
+        nmrh_oracle_where(w, where, sizeof where);
         nmrh_oracle_fail(w, NMRH_RULE_ATTACH_AFTER_SUCCESS, NULL,
                          "NmrClientAttachProvider called again for binding %s after it succeeded, on %s", name, where);
         return STATUS_INVALID_PARAMETER;
     }
     if (b->state != B_ATTACHING || !b->in_client_attach_cb || b->attach_thread != w->current) {
+        nmr_binding_name(w, b, name, sizeof name);
+        nmrh_oracle_where(w, where, sizeof where);
         nmrh_oracle_fail(w, NMRH_RULE_ATTACH_OUTSIDE_CALLBACK, NULL,
                          "NmrClientAttachProvider for binding %s called outside its ClientAttachProvider callback, on %s",
                          name, where);
@@ -218,6 +220,8 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
     if (b->nmr_attach_called) nmr_transition(w, NMRH_T_ATTACH_VERSION_RETRY);
     b->nmr_attach_called = true;
     if (!ProviderBindingContext || !ProviderDispatch) {
+        nmr_binding_name(w, b, name, sizeof name);
+        nmrh_oracle_where(w, where, sizeof where);
         nmrh_oracle_fail(w, NMRH_RULE_BAD_CHARACTERISTICS, NULL,
                          "NmrClientAttachProvider for binding %s got a NULL output pointer, on %s", name, where);
         return STATUS_INVALID_PARAMETER;

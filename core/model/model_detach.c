@@ -65,7 +65,7 @@ static void spawn_worker(nmrh_world *w, const char *what, nmrh_thread_fn fn, voi
 {
     char name[32];
     snprintf(name, sizeof name, "nmr-%s-%u", what, ++w->worker_seq);
-    if (!nmrh_world_spawn(w, name, 0, fn, arg))
+    if (!nmrh_sched_spawn_internal(w, name, 0, fn, arg))
         nmrh_oracle_fail(w, NMRH_RULE_INTERNAL, NULL, "out of memory starting NMR worker thread %s", name);
 }
 
@@ -113,6 +113,18 @@ static void run_detach_side(nmrh_world *w, nmr_binding *b, int s)
         nmrh_oracle_fail(w, NMRH_RULE_DETACH_BAD_STATUS, NULL,
                          "%s detach callback of %s returned 0x%08X for binding %s (only STATUS_SUCCESS or STATUS_PENDING are allowed)",
                          side_name(s), nmrh_world_module_name(w, r->module), (unsigned)status, name);
+        return;
+    }
+    if (status == STATUS_SUCCESS && side->complete_called) {
+        /* Complete is the second half of a detach that returns STATUS_PENDING (K6 and K7 let it
+           come early, never instead of PENDING). */
+        char name[160];
+        nmr_binding_name(w, b, name, sizeof name);
+        nmrh_oracle_fail(w, NMRH_RULE_COMPLETE_AFTER_SUCCESS, NULL,
+                         "%s detach callback of %s returned STATUS_SUCCESS for binding %s after %s was already called "
+                         "for it (Complete belongs to a detach that returns STATUS_PENDING)",
+                         side_name(s), nmrh_world_module_name(w, r->module), name,
+                         nmr_fn_name(s == SIDE_CLIENT ? NMRH_FN_CLIENT_DETACH_COMPLETE : NMRH_FN_PROVIDER_DETACH_COMPLETE));
         return;
     }
     nmr_transition(w, side->complete_called ? NMRH_T_DETACH_RETURNED_AFTER_COMPLETE
@@ -215,8 +227,10 @@ static NTSTATUS wait_deregister(bool is_client, HANDLE h)
     if (!r) return STATUS_INVALID_PARAMETER;
     nmr_require_irql(w, APC_LEVEL, fn);
     char name[96], where[160];
-    nmr_reg_name(w, r, name, sizeof name);
-    nmrh_oracle_where(w, where, sizeof where);
+    if (!r->dereg_called || r->wait_called) { /* formatted only for a finding: this is the hot path */
+        nmr_reg_name(w, r, name, sizeof name);
+        nmrh_oracle_where(w, where, sizeof where);
+    }
     if (!r->dereg_called) {
         nmrh_oracle_fail(w, NMRH_RULE_WAIT_WITHOUT_DEREGISTER, NULL, "%s for %s before it was deregistered, on %s",
                          nmr_fn_name(fn), name, where);
@@ -250,8 +264,10 @@ static void complete(int s, HANDLE h)
     nmr_require_irql(w, DISPATCH_LEVEL, fn);
     nmr_side *side = &b->side[s];
     char name[160], where[160];
-    nmr_binding_name(w, b, name, sizeof name);
-    nmrh_oracle_where(w, where, sizeof where);
+    if (side->complete_called || side->detach == DETACH_SUCCESS || b->state == B_DECLINED || b->state == B_DEAD) {
+        nmr_binding_name(w, b, name, sizeof name); /* formatted only for a finding: this is the hot path */
+        nmrh_oracle_where(w, where, sizeof where);
+    }
     if (side->complete_called)
         nmrh_oracle_fail(w, NMRH_RULE_COMPLETE_TWICE, NULL, "%s called twice for binding %s, on %s", nmr_fn_name(fn), name,
                          where);

@@ -31,7 +31,7 @@ void nmrh_world_print_state(const nmrh_world *w, FILE *out)
     fprintf(out, "threads:\n");
     for (uint32_t i = 0; i < w->nthreads; i++) {
         const nmrh_thread *t = w->threads[i];
-        fprintf(out, "  t%u %-16s %-9s irql %u module %s", t->id, t->name, thread_states[t->state], (unsigned)t->irql,
+        fprintf(out, "  %s %-16s %-9s irql %u module %s", t->label, t->name, thread_states[t->state], (unsigned)t->irql,
                 nmrh_world_module_name(w, t->cur_module));
         if (t->state == NMRH_THREAD_BLOCKED) fprintf(out, " waiting for %s", wait_names[t->wait_kind]);
         fputc('\n', out);

@@ -43,7 +43,7 @@ void IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerRoutine
         NMRH_SHIM_FAIL(w, NMRH_RULE_IRQL_MISUSE, "IoQueueWorkItem at IRQL %u", (unsigned)w->current->irql);
     char name[32];
     snprintf(name, sizeof name, "workitem-%u", ++w->worker_seq);
-    if (!nmrh_world_spawn(w, name, w->current->cur_module, run_work_item, IoWorkItem))
+    if (!nmrh_sched_spawn_internal(w, name, w->current->cur_module, run_work_item, IoWorkItem))
         nmrh_oracle_fail(w, NMRH_RULE_INTERNAL, NULL, "out of memory starting a work item thread");
     nmrh_sched_point(w, NMRH_POINTS_PRIMITIVE);
 }

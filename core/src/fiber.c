@@ -7,7 +7,6 @@
 #include "nmrh/fiber.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -30,9 +29,9 @@
 #endif
 
 #define NMRH_FIBER_DEFAULT_STACK ((size_t)64 * 1024)
-#ifndef NMRH_FIBER_KEEP_PAGES
-#define NMRH_FIBER_KEEP_PAGES 4 /* top pages of a reused stack cleared in place, not unmapped */
-#endif
+/* Top pages of a taken stack that are cleared in place rather than given back to the kernel: a
+ * page fault costs several microseconds, and the harness's threads rarely go deeper than this. */
+#define NMRH_FIBER_KEEP_PAGES 2
 
 #if NMRH_FIBER_BACKEND_ASM
 /* Hidden so that a shared-library build calls them directly instead of through the PLT. Returns the
@@ -274,7 +273,6 @@ nmrh_fiber_stack nmrh_fiber_take_stack(nmrh_fiber *f)
     forget_stack(f);
     f->map = NULL;
     f->map_size = 0;
-#ifndef NMRH_FIBER_NO_ZERO_EXPERIMENT
     /* The next fiber on this stack sees zeros, as on a fresh mapping: what one thread left on its
      * stack never leaks into another (or into another run). The top pages, which every fiber
      * uses, are cleared in place and stay mapped; the rest is given back to the kernel (cheap
@@ -284,20 +282,12 @@ nmrh_fiber_stack nmrh_fiber_take_stack(nmrh_fiber *f)
     if (keep > usable)
         keep = usable;
     char *bottom = (char *)s.map + page, *top = (char *)s.map + s.map_size;
-#ifdef NMRH_FIBER_DEPTH_EXPERIMENT
-    {
-        size_t lo = 0;
-        while (lo < usable && bottom[lo] == 0) lo++;
-        fprintf(stderr, "depth %zu\n", usable - lo);
-    }
-#endif
     memset(top - keep, 0, keep);
     if (usable > keep && madvise(bottom, usable - keep, MADV_DONTNEED) != 0) {
         munmap(s.map, s.map_size);
         s.map = NULL;
         s.map_size = 0;
     }
-#endif
     return s;
 }
 

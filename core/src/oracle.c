@@ -67,7 +67,7 @@ void nmrh_oracle_where(const nmrh_world *w, char *buf, size_t size)
     if (!t)
         snprintf(buf, size, "the scheduler");
     else
-        snprintf(buf, size, "thread t%u '%s' running %s code at IRQL %u", t->id, t->name,
+        snprintf(buf, size, "thread %s '%s' running %s code at IRQL %u", t->label, t->name,
                  nmrh_world_module_name(w, t->cur_module), (unsigned)t->irql);
 }
 

@@ -26,7 +26,7 @@ static void thread_entry(void *arg)
     t->fn(t->arg);
     if (t->irql != 0 || t->spinlocks_held != 0)
         nmrh_oracle_fail(w, NMRH_RULE_IRQL_MISUSE, NULL,
-                         "thread t%u '%s' ended at IRQL %u holding %u spin lock(s)", t->id, t->name,
+                         "thread %s '%s' ended at IRQL %u holding %u spin lock(s)", t->label, t->name,
                          (unsigned)t->irql, t->spinlocks_held);
     set_state(w, t, NMRH_THREAD_FINISHED);
     nmrh_trace(w, NMRH_EV_END, 0, 0);
@@ -109,7 +109,21 @@ void nmrh_world_pool_destroy(nmrh_world_pool *p)
     free(p);
 }
 
+static nmrh_thread *spawn(nmrh_world *w, const char *name, uint32_t module, nmrh_thread_fn fn, void *arg, bool internal);
+
 nmrh_thread *nmrh_world_spawn(nmrh_world *w, const char *name, uint32_t module, nmrh_thread_fn fn, void *arg)
+{
+    return spawn(w, name, module, fn, arg, false);
+}
+
+nmrh_thread *nmrh_sched_spawn_internal(nmrh_world *w, const char *name, uint32_t module, nmrh_thread_fn fn, void *arg)
+{
+    return spawn(w, name, module, fn, arg, true);
+}
+
+const char *nmrh_thread_label(const nmrh_world *w, uint32_t id) { return id < w->nthreads ? w->threads[id]->label : "-"; }
+
+static nmrh_thread *spawn(nmrh_world *w, const char *name, uint32_t module, nmrh_thread_fn fn, void *arg, bool internal)
 {
     if (w->nthreads == w->threads_cap) {
         uint32_t cap = w->threads_cap ? w->threads_cap * 2 : 8;
@@ -131,6 +145,7 @@ nmrh_thread *nmrh_world_spawn(nmrh_world *w, const char *name, uint32_t module, 
     }
     t->world = w;
     t->id = w->nthreads;
+    snprintf(t->label, sizeof t->label, "%c%u", internal ? 'w' : 't', internal ? ++w->nlabel_w : w->nlabel_t++);
     size_t len = strlen(name);
     if (len > sizeof t->name - 1) len = sizeof t->name - 1;
     memcpy(t->name, name, len);
@@ -201,9 +216,9 @@ void nmrh_sched_point(nmrh_world *w, uint32_t kind)
     w->stats.points++;
     if (++t->steps > w->cfg.step_budget) {
         nmrh_oracle_fail(w, NMRH_RULE_STEP_BUDGET, NULL,
-                         "thread t%u '%s' passed %llu scheduling points without ending (livelock or endless loop), "
+                         "thread %s '%s' passed %llu scheduling points without ending (livelock or endless loop), "
                          "in %s code at IRQL %u",
-                         t->id, t->name, (unsigned long long)w->cfg.step_budget,
+                         t->label, t->name, (unsigned long long)w->cfg.step_budget,
                          nmrh_world_module_name(w, t->cur_module), (unsigned)t->irql);
     }
     if (!(w->cfg.points & kind)) return;
@@ -367,8 +382,8 @@ bool nmrh_world_finish(nmrh_world *w)
         }
         const nmrh_thread *b = w->threads[i];
         nmrh_oracle_fail(w, NMRH_RULE_HANG, dump,
-                         "thread t%u '%s' is blocked forever (%s) and no other thread can run, in %s code",
-                         b->id, b->name,
+                         "thread %s '%s' is blocked forever (%s) and no other thread can run, in %s code",
+                         b->label, b->name,
                          b->wait_kind == NMRH_WAIT_NMR_DEREGISTER ? "in NmrWaitFor*DeregisterComplete: a detach was never completed"
                          : b->wait_kind == NMRH_WAIT_EVENT        ? "waiting for an event"
                          : b->wait_kind == NMRH_WAIT_RUNDOWN      ? "waiting for rundown protection release"

@@ -103,18 +103,18 @@ void nmrh_world_print_trace(const nmrh_world *w, FILE *out)
         if (r->thread == 0xFFFF)
             fprintf(out, "%5zu  %-24s ", i, "-");
         else
-            fprintf(out, "%5zu  t%-2u %-20.20s ", i, r->thread, thread_name(w, r->thread));
+            fprintf(out, "%5zu  %-3s %-20.20s ", i, nmrh_thread_label(w, r->thread), thread_name(w, r->thread));
         switch ((nmrh_event_kind)r->kind) {
-        case NMRH_EV_SPAWN: fprintf(out, "spawn t%u '%s'", r->a, thread_name(w, r->a)); break;
+        case NMRH_EV_SPAWN: fprintf(out, "spawn %s '%s'", nmrh_thread_label(w, r->a), thread_name(w, r->a)); break;
         case NMRH_EV_END: fputs("thread ends", out); break;
         case NMRH_EV_SWITCH: fputs("-- switch --", out); break;
         case NMRH_EV_POINT: fputs(r->a == NMRH_POINTS_BOUNDARY ? "point (boundary)" : "point (primitive)", out); break;
         case NMRH_EV_BLOCK: fprintf(out, "blocks on %s", r->a < 7 ? wait_names[r->a] : "?"); break;
         case NMRH_EV_WAKE:
-            fprintf(out, "wakes t%u ", r->a);
+            fprintf(out, "wakes %s ", nmrh_thread_label(w, r->a));
             print_status(out, r->b);
             break;
-        case NMRH_EV_TIMEOUT: fprintf(out, "wait of t%u times out", r->a); break;
+        case NMRH_EV_TIMEOUT: fprintf(out, "wait of %s times out", nmrh_thread_label(w, r->a)); break;
         case NMRH_EV_NMR_CALL:
             fprintf(out, "call %s(", r->a < NMRH_FN_COUNT ? fn_names[r->a] : "?");
             print_ref(out, r->b);

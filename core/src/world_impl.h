@@ -27,7 +27,10 @@ typedef enum {
 
 struct nmrh_thread {
     nmrh_world *world;
-    uint32_t id;
+    uint32_t id;                /* index in the world's thread array */
+    char label[8];              /* "t3" for the n-th thread spawned through nmrh_world_spawn (the
+                                   sequence's tN), "w2" for threads the NMR model and the shim
+                                   start (workers, work items), so sequence numbers stay aligned */
     char name[32];
     nmrh_fiber fiber;
     nmrh_thread_state state;
@@ -162,15 +165,26 @@ struct nmrh_world {
     struct nmrh_model *model;
     nmrh_world_stats stats;
     uint32_t worker_seq;           /* names NMR worker threads deterministically */
+    uint32_t nlabel_t, nlabel_w;   /* labels handed out (see nmrh_thread.label) */
     uint32_t transitions[NMRH_TRANSITION_COUNT];
     nmrh_stack_cache own_stacks;   /* stack cache when the config names no pool */
     nmrh_stack_cache *stacks;      /* &cfg.pool->stacks or &own_stacks */
+    uint32_t live_from;            /* threads[0 .. live_from) have all ended (finished or abandoned) */
+    struct nmrh_stack_range {      /* every stack a thread of this world ran on, once each */
+        const char *bottom;
+        size_t size;
+    } *stack_ranges;
+    uint32_t nstack_ranges, stack_ranges_cap;
 };
 
 /* The thread-local current world (the only mutable global of the harness). */
 void nmrh_world_set_current(nmrh_world *w);
 
 /* ---- scheduler (sched.c) ---- */
+/* A thread started by the NMR model or the shim (labelled w<n>, not t<n>). */
+nmrh_thread *nmrh_sched_spawn_internal(nmrh_world *w, const char *name, uint32_t module, nmrh_thread_fn fn, void *arg);
+/* The label of thread `id` ("t3", "w1"), or "-" for the scheduler. */
+const char *nmrh_thread_label(const nmrh_world *w, uint32_t id);
 /* A scheduling point of the given kind (NMRH_POINTS_*) on the current thread. */
 void nmrh_sched_point(nmrh_world *w, uint32_t kind);
 /* Park the current thread on `obj` until woken; returns the wake status. */

@@ -24,6 +24,7 @@
 #define DT_POOL_DISPATCH        0x0400u /* its dispatch table is a per-binding pool block, freed at cleanup */
 #define DT_FREE_DISPATCH_EARLY  0x0800u /* bug: DT_POOL_DISPATCH, freed in the detach callback */
 #define DT_PRECOMPLETE          0x1000u /* unload completes its bindings before deregistering (K7) */
+#define DT_EARLY_SAYS_SUCCESS   0x2000u /* bug: DT_EARLY, but returns STATUS_SUCCESS after completing */
 
 #define DT_CALL_PEERS  0u
 #define DT_CALL_CACHED 1u /* call through the cached peer (DT_CACHE_PEER) */
@@ -275,7 +276,7 @@ static NTSTATUS NTAPI DtDetach(PVOID BindingContext)
     }
     if (m->Bugs & DT_EARLY) {
         DtComplete(m, b->NmrBindingHandle);
-        return STATUS_PENDING;
+        return (m->Bugs & DT_EARLY_SAYS_SUCCESS) ? STATUS_SUCCESS : STATUS_PENDING;
     }
     return STATUS_SUCCESS;
 }
@@ -408,6 +409,19 @@ static void test_complete_after_success(check_tally *t, ULONG side)
                       side ? "NmrProviderDetachClientComplete" : "NmrClientDetachProviderComplete",
                       side ? "provider detach callback returned STATUS_SUCCESS" : "client detach callback returned STATUS_SUCCESS",
                       "workitem");
+    rs_end(&r);
+}
+
+/* Complete inside the callback, then STATUS_SUCCESS: Complete belongs to a pending detach. */
+static void test_early_complete_then_success(check_tally *t, ULONG side)
+{
+    rs_run r;
+    test_instance *peer, *s;
+    detach_run(&r, &peer, &s, 0, side | DT_EARLY | DT_EARLY_SAYS_SUCCESS);
+    nmrh_world_run_thread(r.w, th_unload(r.w, s));
+    nmrh_world_finish(r.w);
+    rs_expect_finding(t, r.w, NMRH_RULE_COMPLETE_AFTER_SUCCESS, side ? "detach-provider" : "detach-client", "b1",
+                      "returned STATUS_SUCCESS", "already called");
     rs_end(&r);
 }
 
@@ -654,6 +668,7 @@ int main(void)
 {
     check_tally t = {0, 0, "rules-detach"};
     test_complete_after_success(&t, 0);
+    test_early_complete_then_success(&t, 0);
     test_complete_after_success(&t, DT_PROVIDER);
     test_complete_twice(&t, 0);
     test_complete_twice(&t, DT_PROVIDER);

@@ -976,7 +976,7 @@ static void test_work_items(check_tally *t)
         CHECK(t, j.runner == 1 && j.runner != j.queuer && j.run_irql == PASSIVE_LEVEL);
         CHECK(t, j.queuer_done_before_run && j.device_seen == &j.device && j.alloc != NULL);
         char *tr = trace_text(w);
-        CHECK(t, strstr(tr, "spawn t1 'workitem-1'") != NULL);
+        CHECK(t, strstr(tr, "spawn w1 'workitem-1'") != NULL);
         free(tr);
         nmrh_world_spawn(w, "unload", j.module, t_unload_module, &j);
         CHECK(t, nmrh_world_run(w));
