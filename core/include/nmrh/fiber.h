@@ -74,7 +74,8 @@ typedef struct nmrh_fiber_stack {
  * was) but owns no memory any more: destroying it is a no-op. A main fiber gives {NULL, 0}. */
 nmrh_fiber_stack nmrh_fiber_take_stack(nmrh_fiber *f);
 
-/* Like nmrh_fiber_create, on a stack from nmrh_fiber_take_stack (the fiber then owns it). */
+/* Like nmrh_fiber_create, on a stack from nmrh_fiber_take_stack: on success the fiber owns it, on
+ * failure (-1, ucontext backend only) it is still the caller's. */
 int nmrh_fiber_create_on(nmrh_fiber *f, nmrh_fiber_stack stack, void (*entry)(void *arg), void *arg);
 
 /* Unmap a taken stack that will not be reused. No-op for {NULL, 0}. */
