@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "nmrh/session.h"
+#include "probe.h"
 #include "seqfile.h"
 
 static const char replay_help[] =
@@ -13,6 +14,8 @@ static const char replay_help[] =
     "Replays each sequence file (text .nmrseq or binary) against the target's module kinds in a\n"
     "fresh deterministic world, then drains every thread and runs the end-of-run checks.\n"
     "Prints 'FINDING <signature>: <message>' for a finding. The same file always replays the same.\n"
+    "With several files (and no --trace or --state) each replays in a child process, so a memory\n"
+    "error in module code ends only that replay.\n"
     "\n"
     "  --target NAME    module kinds to use (default: echo; see 'nmrh targets')\n"
     "  --trace          print the trace of every run\n"
@@ -60,6 +63,25 @@ int cmd_replay(int argc, char **argv)
         if (!seqfile_load(&f, files[i], target)) {
             seqfile_free(&f);
             status = EXIT_USAGE;
+            continue;
+        }
+        if (nfiles > 1 && !trace && !state) {
+            /* Each file in a child process: a memory error in module code ends that replay
+               (as the finding it is), not the whole batch. */
+            probe_result pr;
+            probe_run_config(f.seq, &cfg, 60, &pr);
+            printf("== %s\n", files[i]);
+            if (pr.status == PROBE_FINDING || pr.status == PROBE_CRASH) {
+                printf("FINDING %s: %s\n", pr.signature, pr.message);
+                if (status == EXIT_CLEAN) status = EXIT_FINDING;
+            } else if (pr.status == PROBE_ERROR) {
+                fprintf(stderr, "%s: error: %s\n", files[i], pr.message);
+                if (status == EXIT_CLEAN) status = EXIT_USAGE;
+            } else {
+                printf("clean: %llu events\n", (unsigned long long)pr.events);
+            }
+            fflush(stdout);
+            seqfile_free(&f);
             continue;
         }
         nmrh_session s;

@@ -39,14 +39,17 @@ static void report_finding(nmrh_world *w, const nmrh_finding *f, void *user)
     write_all(ctx->fd, r, sizeof *r);
 }
 
-static void child(const nmrh_seq *seq, int fd, unsigned timeout)
+static void child(const nmrh_seq *seq, const nmrh_config *base, int fd, unsigned timeout)
 {
     probe_result r;
     memset(&r, 0, sizeof r);
     child_ctx ctx = {fd, &r};
     alarm(timeout);
     nmrh_config cfg;
-    nmrh_config_init(&cfg);
+    if (base)
+        cfg = *base;
+    else
+        nmrh_config_init(&cfg);
     cfg.on_finding = report_finding;
     cfg.user = &ctx;
     nmrh_session s;
@@ -66,6 +69,11 @@ static void child(const nmrh_seq *seq, int fd, unsigned timeout)
 }
 
 void probe_run(const nmrh_seq *seq, unsigned timeout_seconds, probe_result *out)
+{
+    probe_run_config(seq, NULL, timeout_seconds, out);
+}
+
+void probe_run_config(const nmrh_seq *seq, const nmrh_config *cfg, unsigned timeout_seconds, probe_result *out)
 {
     memset(out, 0, sizeof *out);
     int fds[2];
@@ -88,7 +96,7 @@ void probe_run(const nmrh_seq *seq, unsigned timeout_seconds, probe_result *out)
         /* The child's own sanitizer report goes to /dev/null: the parent reports. */
         FILE *devnull = freopen("/dev/null", "w", stderr);
         (void)devnull;
-        child(seq, fds[1], timeout_seconds);
+        child(seq, cfg, fds[1], timeout_seconds);
     }
     close(fds[1]);
     probe_result r;

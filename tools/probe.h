@@ -23,5 +23,7 @@ typedef struct probe_result {
 
 /* Replays `seq` in a child process (killed after `timeout_seconds`). */
 void probe_run(const nmrh_seq *seq, unsigned timeout_seconds, probe_result *out);
+/* The same with a world configuration (NULL = defaults); its finding hook is replaced. */
+void probe_run_config(const nmrh_seq *seq, const nmrh_config *cfg, unsigned timeout_seconds, probe_result *out);
 
 #endif
