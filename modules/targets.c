@@ -3,9 +3,10 @@
 #include "counterparts/counterparts.h"
 #include "echo/echo_modules.h"
 
-/* The echo target and one echo-bN target per seeded bug: the same kind names, so a reproducer
-   found on echo-bN replays unchanged against echo (where it must be clean). */
-#define DECLARE_VARIANT(n, v) extern const nmrh_module_kind v##_client_kind, v##_provider_kind;
+/* The echo target and one echo-bN (echo-bN-b for a second variant) target per seeded bug: the
+   same kind names, so a reproducer found on echo-bN replays unchanged against echo (where it must
+   be clean). */
+#define DECLARE_VARIANT(n, sub, v, name) extern const nmrh_module_kind v##_client_kind, v##_provider_kind;
 ECHO_SEEDED_BUGS(DECLARE_VARIANT)
 
 #define KINDS(v) {&v##_client_kind, &v##_provider_kind, &generic_client_kind, &generic_provider_kind}
@@ -16,13 +17,13 @@ static const nmrh_target echo_target = {
     "echo", "the example echo client and provider, with the generic counterparts", echo_kinds, NKINDS,
 };
 
-#define DEFINE_VARIANT(n, v)                                                                     \
+#define DEFINE_VARIANT(n, sub, v, name)                                                          \
     static const nmrh_module_kind *const v##_kinds[NKINDS] = KINDS(v);                           \
-    static const nmrh_target v##_target = {"echo-" #v, "the echo pair with seeded bug B" #n " (bench/bugs.md)", \
-                                           v##_kinds, NKINDS};
+    static const nmrh_target v##_target = {"echo-" name, "the echo pair with seeded bug B" #n      \
+                                           ", variant " #sub " (bench/bugs.md)", v##_kinds, NKINDS};
 ECHO_SEEDED_BUGS(DEFINE_VARIANT)
 
-#define LIST_VARIANT(n, v) &v##_target,
+#define LIST_VARIANT(n, sub, v, name) &v##_target,
 static const nmrh_target *const all_targets[] = {&echo_target, ECHO_SEEDED_BUGS(LIST_VARIANT) NULL};
 
 const nmrh_target *const *nmrh_targets(void) { return all_targets; }
