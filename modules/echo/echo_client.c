@@ -22,7 +22,9 @@ typedef struct _ECHO_CLIENT {
     LIST_ENTRY Bindings;
     LONG NotifyCount;
 #if ECHO_SEEDED(4, 1)
-    BOOLEAN Started;            /* DriverEntry finished: new bindings open for calls at once */
+    BOOLEAN Started;            /* DriverEntry finished: new bindings are listed at once */
+    ULONG StartingCount;
+    struct _ECHO_CLIENT_BINDING *Starting[ECHO_MAX_PEERS]; /* attached while registering */
 #endif
 #if ECHO_SEEDED(7, 1)
     struct _ECHO_CLIENT_STATS *Stats; /* per-driver statistics, shared with calls in flight */
@@ -106,12 +108,6 @@ static NTSTATUS NTAPI EchoClientAttachProvider(HANDLE NmrBindingHandle, PVOID Cl
         return STATUS_INSUFFICIENT_RESOURCES;
     }
 #endif
-#if ECHO_SEEDED(4, 1)
-    /* Seeded bug B4: no calls before DriverEntry has finished: a binding made while the client is
-       still registering stays closed until EchoClientLoad opens it, after NmrRegisterClient
-       returned, by which time a late-bind detach may already have run. */
-    binding->Guard.Detaching = !client->Started;
-#endif
 #if ECHO_BUG == 12
     KeInitializeEvent(&binding->Drained, NotificationEvent, FALSE);
 #endif
@@ -148,7 +144,18 @@ static NTSTATUS NTAPI EchoClientAttachProvider(HANDLE NmrBindingHandle, PVOID Cl
     binding->ProviderBindingContext = providerContext;
     binding->ProviderDispatch = providerDispatch;
     KeAcquireSpinLock(&client->Lock, &irql);
+#if ECHO_SEEDED(4, 1)
+    /* Seeded bug B4: no calls before DriverEntry has finished: a binding attached while the
+       client registers is set aside, and EchoClientLoad lists it once NmrRegisterClient has
+       returned, taking for granted that nothing happened to it in between; but the NMR may
+       already have detached it (and cleaned it up) on the way out of NmrRegisterClient. */
+    if (!client->Started && client->StartingCount < ECHO_MAX_PEERS)
+        client->Starting[client->StartingCount++] = binding;
+    else
+        InsertTailList(&client->Bindings, &binding->Link);
+#else
     InsertTailList(&client->Bindings, &binding->Link);
+#endif
     KeReleaseSpinLock(&client->Lock, irql);
     return STATUS_SUCCESS;
 }
@@ -230,10 +237,6 @@ static VOID NTAPI EchoClientCleanupBindingContext(PVOID ClientBindingContext)
     ExFreePoolWithTag(binding, ECHO_CLIENT_BINDING_TAG);
 }
 
-#if ECHO_SEEDED(4, 1)
-static NTSTATUS EchoClientCall(void *Instance, ULONG Value);
-#endif
-
 static NTSTATUS EchoClientLoad(void *Instance, ULONG Param)
 {
     ECHO_CLIENT *client = Instance;
@@ -242,7 +245,7 @@ static NTSTATUS EchoClientLoad(void *Instance, ULONG Param)
 #endif
 #if ECHO_SEEDED(4, 1)
     KIRQL irql;
-    PLIST_ENTRY e;
+    ULONG i;
 #endif
     UNREFERENCED_PARAMETER(Param);
 
@@ -270,15 +273,12 @@ static NTSTATUS EchoClientLoad(void *Instance, ULONG Param)
 #if ECHO_SEEDED(4, 1)
     status = NmrRegisterClient(&client->Characteristics, client, &client->NmrClientHandle);
     if (NT_SUCCESS(status)) {
-        /* Registering attached us to the providers already there (K2): open those bindings, and
-           check them with one Echo round trip, as drivers check their bindings right after
-           registering. */
+        /* Registering attached us to the providers already there (K2): list those bindings. */
         KeAcquireSpinLock(&client->Lock, &irql);
         client->Started = TRUE;
-        for (e = client->Bindings.Flink; e != &client->Bindings; e = e->Flink)
-            CONTAINING_RECORD(e, ECHO_CLIENT_BINDING, Link)->Guard.Detaching = FALSE;
+        for (i = 0; i < client->StartingCount; i++) InsertTailList(&client->Bindings, &client->Starting[i]->Link);
+        client->StartingCount = 0;
         KeReleaseSpinLock(&client->Lock, irql);
-        (VOID)EchoClientCall(client, 1);
     }
     return status;
 #elif ECHO_SEEDED(7, 1)
@@ -326,6 +326,8 @@ static NTSTATUS EchoClientCall(void *Instance, ULONG Value)
     for (e = client->Bindings.Flink; e != &client->Bindings && count < ECHO_MAX_PEERS; e = e->Flink) {
         ECHO_CLIENT_BINDING *binding = CONTAINING_RECORD(e, ECHO_CLIENT_BINDING, Link);
 #if ECHO_SEEDED(9, 1)
+        /* Seeded bug B9 (see the detach callback): the flag keeps new calls out, nothing counts
+           the calls already past it. */
         if (!binding->ProviderDetached) entered[count++] = binding;
 #else
         if (EchoGuardEnterAtDpc(&binding->Guard)) entered[count++] = binding;
@@ -358,6 +360,7 @@ static NTSTATUS EchoClientCall(void *Instance, ULONG Value)
 #if ECHO_SEEDED(9, 1)
         UNREFERENCED_PARAMETER(bindingHandle); /* no calls counted: nothing to complete */
 #elif ECHO_BUG == 12
+        /* Seeded bug B12 (see the detach callback): the last call out wakes the waiting detach. */
         UNREFERENCED_PARAMETER(bindingHandle);
         {
             BOOLEAN drained;

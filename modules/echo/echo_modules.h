@@ -22,7 +22,8 @@
 #ifndef ECHO_VARIANT
 #define ECHO_VARIANT echo
 #endif
-/* #if ECHO_SEEDED(4, 2): this build carries the second seeded bug of class B4. */
+/* #if ECHO_SEEDED(4, 2): this build carries the second seeded bug of class B4. Classes with a
+   single seeded bug test ECHO_BUG == N. */
 #define ECHO_SEEDED(n, v) (ECHO_BUG == (n) && ECHO_BUG_VARIANT == (v))
 #define ECHO_CAT_(a, b) a##_##b
 #define ECHO_CAT(a, b) ECHO_CAT_(a, b)

@@ -139,7 +139,7 @@ static NTSTATUS NTAPI EchoProviderAttachClient(HANDLE NmrBindingHandle, PVOID Pr
     /* Seeded bug B5: the reference count is set after the binding was published: a Notify call
        in between takes and drops the only reference (and frees the binding), or has its
        reference overwritten (and later frees the binding under the NMR). */
-    binding->RefCount = 1;
+    InterlockedExchange(&binding->RefCount, 1);
 #endif
 #if ECHO_SEEDED(4, 2)
     IoQueueWorkItem(binding->ActivateWork, EchoProviderActivateClient, DelayedWorkQueue, binding);
