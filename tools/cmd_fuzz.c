@@ -91,19 +91,6 @@ static bool parse_long(const char *s, long min, long *out)
     return true;
 }
 
-static int mkdir_p(const char *path)
-{
-    char buf[PATH_MAX];
-    bounded_printf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return (mkdir(buf, 0777) != 0 && errno != EEXIST) ? -1 : 0;
-}
-
 static bool is_file(const char *p)
 {
     struct stat st;
@@ -521,7 +508,7 @@ int cmd_fuzz(int argc, char **argv)
     bounded_printf(findings, sizeof findings, "%s/findings", out);
     bounded_printf(artifacts, sizeof artifacts, "%s/artifacts", out);
     bounded_printf(log_path, sizeof log_path, "%s/fuzz.log", out);
-    if (mkdir_p(corpus) || mkdir_p(findings) || mkdir_p(artifacts)) {
+    if (nmrh_mkdir_p(corpus) || nmrh_mkdir_p(findings) || nmrh_mkdir_p(artifacts)) {
         fprintf(stderr, "nmrh fuzz: cannot create %s: %s\n", out, strerror(errno));
         return EXIT_USAGE;
     }

@@ -7,13 +7,7 @@
 
 #include "model_impl.h"
 
-static const char *const fn_names[NMRH_FN_COUNT] = {
-    "NmrRegisterClient",   "NmrDeregisterClient",   "NmrWaitForClientDeregisterComplete",
-    "NmrClientAttachProvider", "NmrClientDetachProviderComplete", "NmrRegisterProvider",
-    "NmrDeregisterProvider", "NmrWaitForProviderDeregisterComplete", "NmrProviderDetachClientComplete",
-};
-
-const char *nmr_fn_name(nmrh_nmr_fn fn) { return (unsigned)fn < NMRH_FN_COUNT ? fn_names[fn] : "Nmr?"; }
+const char *nmr_fn_name(nmrh_nmr_fn fn) { return nmrh_fn_name(fn); }
 
 nmrh_world *nmr_world(const char *fn)
 {

@@ -24,7 +24,6 @@ void nmrh_model_destroy(struct nmrh_model *m)
 static const char *const binding_states[] = {"attaching", "attached", "detaching", "cleaning up", "gone", "declined"};
 static const char *const detach_states[] = {"not called", "running", "pending", "returned success", "completed"};
 static const char *const thread_states[] = {"runnable", "blocked", "finished", "abandoned"};
-static const char *const wait_names[] = {"-", "event", "spin lock", "fast mutex", "rundown", "NMR deregistration", "delay"};
 
 void nmrh_world_print_state(const nmrh_world *w, FILE *out)
 {
@@ -33,7 +32,7 @@ void nmrh_world_print_state(const nmrh_world *w, FILE *out)
         const nmrh_thread *t = w->threads[i];
         fprintf(out, "  %s %-16s %-9s irql %u module %s", t->label, t->name, thread_states[t->state], (unsigned)t->irql,
                 nmrh_world_module_name(w, t->cur_module));
-        if (t->state == NMRH_THREAD_BLOCKED) fprintf(out, " waiting for %s", wait_names[t->wait_kind]);
+        if (t->state == NMRH_THREAD_BLOCKED) fprintf(out, " waiting for %s", nmrh_wait_name(t->wait_kind));
         fputc('\n', out);
     }
     nmrh_model_print_state(w, out);

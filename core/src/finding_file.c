@@ -35,7 +35,7 @@ void nmrh_finding_header(FILE *out, const nmrh_finding *f, const char *target, c
     fprintf(out, "# replay: nmrh replay --target %s %s\n", target, replay_path ? replay_path : "THIS-FILE");
 }
 
-static int mkdir_p(const char *path)
+int nmrh_mkdir_p(const char *path)
 {
     char buf[4096];
     size_t n = strlen(path);
@@ -84,7 +84,7 @@ int nmrh_finding_save(const char *dir, const char *target, const nmrh_finding *f
     char sig[160], path[4096];
     nmrh_signature_dirname(f->signature, sig, sizeof sig);
     snprintf(path, sizeof path, "%s/%s", dir, sig);
-    if (mkdir_p(path) != 0) return -1;
+    if (nmrh_mkdir_p(path) != 0) return -1;
 
     /* One byte a hit, appended atomically: the count is the file's size. */
     snprintf(path, sizeof path, "%s/%s/hits", dir, sig);

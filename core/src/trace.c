@@ -79,6 +79,13 @@ static const char *const cb_names[NMRH_CB_COUNT] = {
 };
 static const char *const wait_names[] = {"-", "event", "spin lock", "fast mutex", "rundown", "NMR deregistration", "delay"};
 
+const char *nmrh_fn_name(nmrh_nmr_fn fn) { return (unsigned)fn < NMRH_FN_COUNT ? fn_names[fn] : "Nmr?"; }
+
+const char *nmrh_wait_name(nmrh_wait_kind k)
+{
+    return (unsigned)k < sizeof wait_names / sizeof wait_names[0] ? wait_names[k] : "?";
+}
+
 static void print_ref(FILE *out, uint64_t ref)
 {
     uint32_t kind = (uint32_t)(ref >> 32), seq = (uint32_t)ref;
@@ -109,19 +116,19 @@ void nmrh_world_print_trace(const nmrh_world *w, FILE *out)
         case NMRH_EV_END: fputs("thread ends", out); break;
         case NMRH_EV_SWITCH: fputs("-- switch --", out); break;
         case NMRH_EV_POINT: fputs(r->a == NMRH_POINTS_BOUNDARY ? "point (boundary)" : "point (primitive)", out); break;
-        case NMRH_EV_BLOCK: fprintf(out, "blocks on %s", r->a < 7 ? wait_names[r->a] : "?"); break;
+        case NMRH_EV_BLOCK: fprintf(out, "blocks on %s", nmrh_wait_name((nmrh_wait_kind)r->a)); break;
         case NMRH_EV_WAKE:
             fprintf(out, "wakes %s ", nmrh_thread_label(w, r->a));
             print_status(out, r->b);
             break;
         case NMRH_EV_TIMEOUT: fprintf(out, "wait of %s times out", nmrh_thread_label(w, r->a)); break;
         case NMRH_EV_NMR_CALL:
-            fprintf(out, "call %s(", r->a < NMRH_FN_COUNT ? fn_names[r->a] : "?");
+            fprintf(out, "call %s(", nmrh_fn_name((nmrh_nmr_fn)r->a));
             print_ref(out, r->b);
             fputc(')', out);
             break;
         case NMRH_EV_NMR_RETURN:
-            fprintf(out, "%s returns ", r->a < NMRH_FN_COUNT ? fn_names[r->a] : "?");
+            fprintf(out, "%s returns ", nmrh_fn_name((nmrh_nmr_fn)r->a));
             print_status(out, r->b);
             break;
         case NMRH_EV_CALLBACK:

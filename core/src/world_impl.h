@@ -25,6 +25,8 @@ typedef enum {
     NMRH_WAIT_DELAY,
 } nmrh_wait_kind;
 
+const char *nmrh_wait_name(nmrh_wait_kind k);
+
 struct nmrh_thread {
     nmrh_world *world;
     uint32_t id;                /* index in the world's thread array */
@@ -102,6 +104,8 @@ typedef enum {
 enum { NMRH_REF_NONE, NMRH_REF_CLIENT, NMRH_REF_PROVIDER, NMRH_REF_BINDING, NMRH_REF_INVALID };
 #define NMRH_REF(kind, seq) (((uint64_t)(kind) << 32) | (uint32_t)(seq))
 const char *nmrh_status_name(int32_t status);
+/* Names for traces and messages (trace.c holds the one table of each). */
+const char *nmrh_fn_name(nmrh_nmr_fn fn);
 
 typedef struct nmrh_trace_rec {
     uint16_t kind;

@@ -17,6 +17,9 @@
 
 #define NMRH_FINDING_MAX_INPUTS 8
 
+/* mkdir -p: creates `path` and its missing parents. Returns 0, or -1 with errno set. */
+int nmrh_mkdir_p(const char *path);
+
 /* Signature as a directory name: characters outside [A-Za-z0-9._@-] become '_'. */
 void nmrh_signature_dirname(const char *signature, char *out, size_t size);
 
