@@ -4,6 +4,7 @@
  * record boundaries, falling back to libFuzzer's byte mutator for record payloads. Any result
  * decodes to a valid sequence (the codec normalises), so nothing is wasted on garbage.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -38,12 +39,33 @@ static void useful_record(rng *r, uint8_t *rec)
     rec[3] = (uint8_t)next(r, 256);
     if (rec[0] == NMRH_OP_STEP) rec[2] = (uint8_t)next(r, 4);     /* short steps cut races finely */
     if (rec[0] == NMRH_OP_DECIDE) rec[1] = (uint8_t)next(r, 4);   /* small values pick among few threads */
+    if (rec[0] == NMRH_OP_FAIL_ALLOCS) {
+        /* Error paths sit behind the first few allocations of a callback: fail one or two of them,
+           after letting zero to three succeed. */
+        rec[2] = (uint8_t)(1 + next(r, 2));
+        rec[3] = (uint8_t)next(r, 4);
+    }
+}
+
+/* Walk the fault injection of a fail-allocs record by one allocation (which one fails, or how
+   many), so the failure moves along a callback's allocations one at a time. False if none. */
+static bool walk_fault(uint8_t *d, size_t n, rng *r)
+{
+    uint32_t start = next(r, (uint32_t)n);
+    for (uint32_t k = 0; k < n; k++) {
+        uint8_t *rec = d + ((start + k) % n) * R;
+        if (rec[0] != NMRH_OP_FAIL_ALLOCS) continue;
+        uint8_t *f = rec + (next(r, 4) ? 3 : 2); /* mostly the skip count */
+        *f = (uint8_t)(*f % 16 + (next(r, 2) || *f % 16 == 0 ? 1 : 15)) % 16;
+        return true;
+    }
+    return false;
 }
 
 static size_t mutate_once(uint8_t *d, size_t n, size_t max_n, rng *r)
 {
     uint32_t pos = next(r, (uint32_t)n + 1);
-    switch (next(r, 8)) {
+    switch (next(r, 9)) {
     case 0: /* insert a useful record */
     case 1:
         if (n >= max_n) break;
@@ -87,6 +109,9 @@ static size_t mutate_once(uint8_t *d, size_t n, size_t max_n, rng *r)
     case 6: /* change the operation of a record */
         if (n == 0) break;
         d[next(r, (uint32_t)n) * R] = (uint8_t)next(r, NMRH_OP_COUNT);
+        return n;
+    case 7: /* move an injected allocation failure by one */
+        if (n == 0 || !walk_fault(d, n, r)) break;
         return n;
     default: /* libFuzzer's byte mutations on one record's payload */
         if (n == 0) break;
