@@ -406,7 +406,7 @@ static uint64_t floor_run(const nmrh_seq *seq)
     memset(&fs, 0, sizeof fs);
     nmrh_platform pf = {&fs,          fp_alloc,    fp_free,      fp_spawn,  fp_step,          fp_run_thread,
                         fp_run_all,   fp_stopped,  fp_decide,    fp_set_knob, fp_fail_allocs, fp_fail_nmr,
-                        fp_add_module, fp_module,  fp_module,    NULL};
+                        fp_add_module, fp_module,  fp_module,    NULL, NULL, NULL};
     nmrh_interp ip;
     nmrh_interp_init(&ip, &pf, seq);
     nmrh_interp_run(&ip);

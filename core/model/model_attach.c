@@ -129,7 +129,8 @@ static void attach_pair(nmrh_world *w, nmr_reg *c, nmr_reg *p)
 NTSTATUS nmr_register(bool is_client, const void *chars, void *context, PHANDLE handle)
 {
     nmrh_nmr_fn fn = is_client ? NMRH_FN_REGISTER_CLIENT : NMRH_FN_REGISTER_PROVIDER;
-    nmrh_world *w = nmr_world(nmr_fn_name(fn));
+    NMRH_HARNESS(w);
+    nmr_require_thread(w, nmr_fn_name(fn));
     struct nmrh_model *m = w->model;
     char where[160]; /* messages are formatted only for a finding: this is the hot path */
     const NPI_REGISTRATION_INSTANCE *ri =
@@ -194,7 +195,8 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
                                  PVOID *ProviderBindingContext, const VOID **ProviderDispatch)
 {
     const nmrh_nmr_fn fn = NMRH_FN_CLIENT_ATTACH_PROVIDER;
-    nmrh_world *w = nmr_world(nmr_fn_name(fn));
+    NMRH_HARNESS(w);
+    nmr_require_thread(w, nmr_fn_name(fn));
     nmr_api_enter(w, fn, nmr_handle_ref(w, NmrBindingHandle));
     nmr_binding *b = nmr_lookup_binding(w, NmrBindingHandle, nmr_fn_name(fn));
     if (!b) return STATUS_INVALID_PARAMETER;

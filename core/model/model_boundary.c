@@ -9,14 +9,12 @@
 
 const char *nmr_fn_name(nmrh_nmr_fn fn) { return nmrh_fn_name(fn); }
 
-nmrh_world *nmr_world(const char *fn)
+void nmr_require_thread(const nmrh_world *w, const char *fn)
 {
-    nmrh_world *w = nmrh_world_current();
     if (!w || !w->current) {
         fprintf(stderr, "nmrh: %s called outside a logical thread of a running world\n", fn);
         abort();
     }
-    return w;
 }
 
 void nmr_api_enter(nmrh_world *w, nmrh_nmr_fn fn, uint64_t ref)
@@ -60,10 +58,12 @@ void nmr_callback_enter(nmrh_world *w, const nmr_reg *owner, nmrh_callback cb, u
     t->cur_module = owner->module;
     nmrh_trace(w, NMRH_EV_CALLBACK, cb, ref);
     nmrh_sched_point(w, NMRH_POINTS_BOUNDARY);
+    f->lock_depth = nmrh_harness_suspend(w); /* the callback is module code */
 }
 
 void nmr_callback_leave(nmrh_world *w, callback_frame *f, NTSTATUS status)
 {
+    nmrh_harness_resume(w, f->lock_depth);
     nmrh_thread *t = w->current;
     nmrh_sched_point(w, NMRH_POINTS_BOUNDARY);
     nmrh_trace(w, NMRH_EV_CALLBACK_RETURN, f->cb, (uint32_t)status);

@@ -57,7 +57,7 @@ static void run_cleanup(nmrh_world *w, nmr_binding *b, KIRQL irql)
 static void deferred_cleanup(void *arg)
 {
     nmr_binding *b = arg;
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     run_cleanup(w, b, b->detach_irql);
 }
 
@@ -187,7 +187,8 @@ void nmr_start_detach(nmrh_world *w, nmr_binding *b)
 static NTSTATUS deregister(bool is_client, HANDLE h)
 {
     nmrh_nmr_fn fn = is_client ? NMRH_FN_DEREGISTER_CLIENT : NMRH_FN_DEREGISTER_PROVIDER;
-    nmrh_world *w = nmr_world(nmr_fn_name(fn));
+    NMRH_HARNESS(w);
+    nmr_require_thread(w, nmr_fn_name(fn));
     nmr_api_enter(w, fn, nmr_handle_ref(w, h));
     nmr_reg *r = nmr_lookup_reg(w, h, is_client, fn);
     if (!r) return STATUS_INVALID_PARAMETER;
@@ -221,7 +222,8 @@ NTSTATUS NmrDeregisterProvider(HANDLE NmrProviderHandle) { return deregister(fal
 static NTSTATUS wait_deregister(bool is_client, HANDLE h)
 {
     nmrh_nmr_fn fn = is_client ? NMRH_FN_WAIT_CLIENT : NMRH_FN_WAIT_PROVIDER;
-    nmrh_world *w = nmr_world(nmr_fn_name(fn));
+    NMRH_HARNESS(w);
+    nmr_require_thread(w, nmr_fn_name(fn));
     nmr_api_enter(w, fn, nmr_handle_ref(w, h));
     nmr_reg *r = nmr_lookup_reg(w, h, is_client, fn);
     if (!r) return STATUS_INVALID_PARAMETER;
@@ -257,7 +259,8 @@ NTSTATUS NmrWaitForProviderDeregisterComplete(HANDLE NmrProviderHandle)
 static void complete(int s, HANDLE h)
 {
     nmrh_nmr_fn fn = s == SIDE_CLIENT ? NMRH_FN_CLIENT_DETACH_COMPLETE : NMRH_FN_PROVIDER_DETACH_COMPLETE;
-    nmrh_world *w = nmr_world(nmr_fn_name(fn));
+    NMRH_HARNESS(w);
+    nmr_require_thread(w, nmr_fn_name(fn));
     nmr_api_enter(w, fn, nmr_handle_ref(w, h));
     nmr_binding *b = nmr_lookup_binding(w, h, nmr_fn_name(fn));
     if (!b) return;

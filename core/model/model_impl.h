@@ -100,7 +100,8 @@ void nmr_binding_name(const nmrh_world *w, const nmr_binding *b, char *buf, size
 const NPI_REGISTRATION_INSTANCE *nmr_reg_instance(const nmr_reg *r);
 
 /* ---- boundaries (model_boundary.c) ---- */
-nmrh_world *nmr_world(const char *fn);
+/* Aborts when an NMR function is called outside a logical thread of a running world. */
+void nmr_require_thread(const nmrh_world *w, const char *fn);
 void nmr_api_enter(nmrh_world *w, nmrh_nmr_fn fn, uint64_t ref);
 NTSTATUS nmr_api_exit(nmrh_world *w, nmrh_nmr_fn fn, NTSTATUS status);
 /* Reports NMR-IRQL-TOO-HIGH when the caller is above `max`. */
@@ -109,6 +110,7 @@ typedef struct callback_frame {
     uint32_t saved_module;
     KIRQL saved_irql, entry_irql;
     nmrh_callback cb;
+    uint32_t lock_depth;   /* real-thread mode: the world lock is released while the callback runs */
 } callback_frame;
 /* Enter module code of `owner` for callback cb at IRQL at least `irql`. */
 void nmr_callback_enter(nmrh_world *w, const nmr_reg *owner, nmrh_callback cb, uint64_t ref, KIRQL irql,

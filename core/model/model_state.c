@@ -176,7 +176,7 @@ uint32_t nmrh_model_check_invariants(nmrh_world *w)
 
 void nmrh_oracle_check_peer_call(void *binding, bool caller_is_client, const char *what)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (!w || !w->current) return;
     nmr_binding *b = nmr_lookup_binding(w, binding, what);
     if (!b) return;

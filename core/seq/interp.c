@@ -27,45 +27,66 @@ void nmrh_interp_init(nmrh_interp *ip, const nmrh_platform *pf, const nmrh_seq *
     ip->seq = seq;
 }
 
+static void lock(const nmrh_interp *ip)
+{
+    if (ip->pf->lock) ip->pf->lock(ip->pf->ctx);
+}
+
+static void unlock(const nmrh_interp *ip)
+{
+    if (ip->pf->unlock) ip->pf->unlock(ip->pf->ctx);
+}
+
+/* Module code runs between unlock and lock: the interpreter's bookkeeping around it is guarded
+   where threads run in parallel (platform.h). */
 static void action_thread(void *arg)
 {
     nmrh_interp_thread *t = arg;
     nmrh_interp *ip = t->ip;
     nmrh_interp_module *m = &ip->modules[t->module];
+    lock(ip);
     switch ((nmrh_action)t->action) {
     case NMRH_ACT_LOAD:
         /* A reload reuses the instance only when nothing still runs on the old incarnation. */
-        if ((m->state != NMRH_MOD_IDLE && m->state != NMRH_MOD_UNLOADED) || m->calls) return;
+        if ((m->state != NMRH_MOD_IDLE && m->state != NMRH_MOD_UNLOADED) || m->calls) break;
         memset(m->instance, 0, m->kind->instance_size);
         m->state = NMRH_MOD_LOADING;
         ip->pf->module_loaded(ip->pf->ctx, m->id);
-        m->state = NT_SUCCESS(m->kind->load(m->instance, m->options)) ? NMRH_MOD_LOADED : NMRH_MOD_IDLE;
+        unlock(ip);
+        NTSTATUS status = m->kind->load(m->instance, m->options);
+        lock(ip);
+        m->state = NT_SUCCESS(status) ? NMRH_MOD_LOADED : NMRH_MOD_IDLE;
         /* A failed DriverEntry unloads the driver without calling Unload: whatever the load left
            registered or allocated is checked like after an unload (module.h: nothing may be). */
         if (m->state == NMRH_MOD_IDLE) ip->pf->module_unloaded(ip->pf->ctx, m->id);
         break;
     case NMRH_ACT_UNLOAD:
-        if (m->state != NMRH_MOD_LOADED) return;
+        if (m->state != NMRH_MOD_LOADED) break;
         m->state = NMRH_MOD_UNLOADING;
+        unlock(ip);
         m->kind->unload(m->instance);
+        lock(ip);
         m->state = NMRH_MOD_UNLOADED;
         ip->pf->module_unloaded(ip->pf->ctx, m->id);
         break;
     case NMRH_ACT_CALL:
     case NMRH_ACT_COMPLETE: {
         NTSTATUS (*call)(void *, ULONG) = m->kind->call;
-        if (m->state != NMRH_MOD_LOADED && m->state != NMRH_MOD_UNLOADING) return;
+        if (m->state != NMRH_MOD_LOADED && m->state != NMRH_MOD_UNLOADING) break;
         m->calls++;
+        unlock(ip);
         if (t->action == NMRH_ACT_CALL && call)
             call(m->instance, t->value);
         else if (t->action == NMRH_ACT_COMPLETE && m->kind->complete)
             m->kind->complete(m->instance);
+        lock(ip);
         m->calls--;
         break;
     }
     default:
         break;
     }
+    unlock(ip);
 }
 
 static void declare_module(nmrh_interp *ip, const nmrh_record *r)

@@ -6,7 +6,7 @@
 
 void nmrh_km_primitive_point(void)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (w) nmrh_sched_point(w, NMRH_POINTS_PRIMITIVE);
 }
 
@@ -16,7 +16,7 @@ static ULONG note(const char *fmt, va_list ap)
     vsnprintf(text, sizeof text, fmt, ap);
     size_t n = strlen(text);
     while (n && (text[n - 1] == '\n' || text[n - 1] == '\r')) text[--n] = '\0';
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (w) nmrh_trace(w, NMRH_EV_NOTE, nmrh_trace_string(w, text), 0);
     return STATUS_SUCCESS;
 }
@@ -49,7 +49,7 @@ static const char *base_name(const char *path)
 
 void nmrh_km_assert_failed(const char *expr, const char *file, int line)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (!w) {
         fprintf(stderr, "nmrh: assertion failed outside any world: %s (%s:%d)\n", expr, base_name(file), line);
         abort();
@@ -59,7 +59,7 @@ void nmrh_km_assert_failed(const char *expr, const char *file, int line)
 
 void KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (w)
         NMRH_SHIM_FAIL(w, NMRH_RULE_BUGCHECK, "KeBugCheckEx(0x%X, 0x%llX, 0x%llX, 0x%llX, 0x%llX)", (unsigned)BugCheckCode,
                        (unsigned long long)P1, (unsigned long long)P2, (unsigned long long)P3, (unsigned long long)P4);

@@ -15,7 +15,7 @@ LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
 {
     (void)Increment;
     (void)Wait;
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     LONG previous = Event->SignalState;
     if (!w) {
         Event->SignalState = 1;
@@ -32,16 +32,30 @@ LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
     return previous;
 }
 
-void KeClearEvent(PRKEVENT Event) { Event->SignalState = 0; }
+/* These three take the harness lock only for real-thread mode, where KeSetEvent changes the
+   state under it. */
+void KeClearEvent(PRKEVENT Event)
+{
+    NMRH_HARNESS(w);
+    (void)w;
+    Event->SignalState = 0;
+}
 
 LONG KeResetEvent(PRKEVENT Event)
 {
+    NMRH_HARNESS(w);
+    (void)w;
     LONG previous = Event->SignalState;
     Event->SignalState = 0;
     return previous;
 }
 
-LONG KeReadStateEvent(PRKEVENT Event) { return Event->SignalState; }
+LONG KeReadStateEvent(PRKEVENT Event)
+{
+    NMRH_HARNESS(w);
+    (void)w;
+    return Event->SignalState;
+}
 
 NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
                                PLARGE_INTEGER Timeout)
@@ -51,7 +65,7 @@ NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR
     (void)Alertable;
     PRKEVENT event = Object;
     bool poll = Timeout && Timeout->QuadPart == 0;
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (!w || !w->current) {
         if (event->SignalState) {
             if (event->Type == SynchronizationEvent) event->SignalState = 0;
@@ -76,7 +90,7 @@ NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLA
     (void)WaitMode;
     (void)Alertable;
     (void)Interval;
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (!w) return STATUS_SUCCESS;
     nmrh_shim_require_irql(w, APC_LEVEL, "KeDelayExecutionThread");
     nmrh_sched_point(w, NMRH_POINTS_PRIMITIVE);
@@ -86,6 +100,6 @@ NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLA
 void KeStallExecutionProcessor(ULONG MicroSeconds)
 {
     (void)MicroSeconds;
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (w) nmrh_sched_point(w, NMRH_POINTS_PRIMITIVE);
 }

@@ -10,7 +10,7 @@ void ExInitializeFastMutex(PFAST_MUTEX FastMutex)
 
 void ExAcquireFastMutex(PFAST_MUTEX FastMutex)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (!w || !w->current) {
         FastMutex->Count = 1;
         return;
@@ -31,7 +31,7 @@ void ExAcquireFastMutex(PFAST_MUTEX FastMutex)
 
 void ExReleaseFastMutex(PFAST_MUTEX FastMutex)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (!w || !w->current) {
         FastMutex->Count = 0;
         return;

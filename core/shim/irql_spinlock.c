@@ -7,13 +7,13 @@
 
 KIRQL KeGetCurrentIrql(void)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     return (w && w->current) ? w->current->irql : PASSIVE_LEVEL;
 }
 
 void KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (!w || !w->current) {
         *OldIrql = PASSIVE_LEVEL;
         return;
@@ -35,7 +35,7 @@ KIRQL KeRaiseIrqlToDpcLevel(void)
 
 void KeLowerIrql(KIRQL NewIrql)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (!w || !w->current) return;
     nmrh_thread *t = w->current;
     if (NewIrql > t->irql)
@@ -76,7 +76,7 @@ static void release(nmrh_world *w, PKSPIN_LOCK lock)
 
 KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (!w || !w->current) {
         *SpinLock = 1;
         return PASSIVE_LEVEL;
@@ -92,7 +92,7 @@ KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)
 
 void KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (!w || !w->current) {
         *SpinLock = 0;
         return;
@@ -111,7 +111,7 @@ void KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)
 
 void KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (!w || !w->current) {
         *SpinLock = 1;
         return;
@@ -124,7 +124,7 @@ void KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
 
 void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (!w || !w->current) {
         *SpinLock = 0;
         return;

@@ -144,7 +144,7 @@ static bool inject_alloc_failure(nmrh_world *w, uint32_t module)
 
 static void *pool_alloc(bool paged, SIZE_T bytes, ULONG tag, bool zero)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (!w) return zero ? calloc(1, bytes ? bytes : 1) : malloc(bytes ? bytes : 1);
     nmrh_sched_point(w, NMRH_POINTS_PRIMITIVE);
     nmrh_thread *t = w->current;
@@ -183,7 +183,7 @@ PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
 
 static void pool_free(PVOID P, ULONG Tag, bool check_tag)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (!w) {
         free(P);
         return;

@@ -13,7 +13,7 @@ void ExRundownCompleted(PEX_RUNDOWN_REF RunRef) { RunRef->Count = RUNDOWN_ACTIVE
 
 BOOLEAN ExAcquireRundownProtection(PEX_RUNDOWN_REF RunRef)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (w) nmrh_sched_point(w, NMRH_POINTS_PRIMITIVE);
     if (RunRef->Count & RUNDOWN_ACTIVE) return FALSE;
     RunRef->Count += RUNDOWN_REF;
@@ -22,7 +22,7 @@ BOOLEAN ExAcquireRundownProtection(PEX_RUNDOWN_REF RunRef)
 
 void ExReleaseRundownProtection(PEX_RUNDOWN_REF RunRef)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (w) nmrh_sched_point(w, NMRH_POINTS_PRIMITIVE);
     if (RunRef->Count < RUNDOWN_REF) {
         if (w) NMRH_SHIM_FAIL(w, NMRH_RULE_RUNDOWN_MISUSE, "%s", "ExReleaseRundownProtection without a matching acquire");
@@ -34,7 +34,7 @@ void ExReleaseRundownProtection(PEX_RUNDOWN_REF RunRef)
 
 void ExWaitForRundownProtectionRelease(PEX_RUNDOWN_REF RunRef)
 {
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     RunRef->Count |= RUNDOWN_ACTIVE;
     if (!w || !w->current) return;
     nmrh_shim_require_irql(w, APC_LEVEL, "ExWaitForRundownProtectionRelease");

@@ -25,7 +25,13 @@ void IoFreeWorkItem(PIO_WORKITEM IoWorkItem) { ExFreePoolWithTag(IoWorkItem, WOR
 static void run_work_item(void *arg)
 {
     PIO_WORKITEM item = arg;
-    item->routine(item->device, item->context);
+    PIO_WORKITEM_ROUTINE routine = item->routine;
+    PDEVICE_OBJECT device = item->device;
+    PVOID context = item->context;
+    NMRH_HARNESS(w);
+    uint32_t depth = w ? nmrh_harness_suspend(w) : 0; /* the routine is module code */
+    routine(device, context);
+    if (w) nmrh_harness_resume(w, depth);
 }
 
 void IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerRoutine, WORK_QUEUE_TYPE QueueType,
@@ -34,7 +40,7 @@ void IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerRoutine
     (void)QueueType;
     IoWorkItem->routine = WorkerRoutine;
     IoWorkItem->context = Context;
-    nmrh_world *w = nmrh_world_current();
+    NMRH_HARNESS(w);
     if (!w || !w->current) {
         WorkerRoutine(IoWorkItem->device, Context);
         return;

@@ -1,7 +1,8 @@
 /*
  * The controlled scheduler: logical kernel threads are fibers, exactly one runs at a time, and
  * every switch happens at a scheduling point where the chooser said so (or where a thread
- * blocked or ended). The scheduler itself runs on the world's main fiber.
+ * blocked or ended). The scheduler itself runs on the world's main fiber. In real-thread mode
+ * (w->threaded) the same entry points hand over to threads.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +13,21 @@
 #define NMRH_THREAD_STACK_SIZE (256u * 1024u)
 #endif
 
-static void set_state(nmrh_world *w, nmrh_thread *t, nmrh_thread_state s)
+void nmrh_sched_set_state(nmrh_world *w, nmrh_thread *t, nmrh_thread_state s)
 {
     if (t->state == NMRH_THREAD_RUNNABLE) w->nrunnable--;
     if (s == NMRH_THREAD_RUNNABLE) w->nrunnable++;
     t->state = s;
+}
+
+void nmrh_sched_thread_ended(nmrh_world *w, nmrh_thread *t)
+{
+    if (t->irql != 0 || t->spinlocks_held != 0)
+        nmrh_oracle_fail(w, NMRH_RULE_IRQL_MISUSE, NULL,
+                         "thread %s '%s' ended at IRQL %u holding %u spin lock(s)", t->label, t->name,
+                         (unsigned)t->irql, t->spinlocks_held);
+    nmrh_sched_set_state(w, t, NMRH_THREAD_FINISHED);
+    nmrh_trace(w, NMRH_EV_END, 0, 0);
 }
 
 static void thread_entry(void *arg)
@@ -24,12 +35,7 @@ static void thread_entry(void *arg)
     nmrh_thread *t = arg;
     nmrh_world *w = t->world;
     t->fn(t->arg);
-    if (t->irql != 0 || t->spinlocks_held != 0)
-        nmrh_oracle_fail(w, NMRH_RULE_IRQL_MISUSE, NULL,
-                         "thread %s '%s' ended at IRQL %u holding %u spin lock(s)", t->label, t->name,
-                         (unsigned)t->irql, t->spinlocks_held);
-    set_state(w, t, NMRH_THREAD_FINISHED);
-    nmrh_trace(w, NMRH_EV_END, 0, 0);
+    nmrh_sched_thread_ended(w, t);
     nmrh_fiber_switch_final(&t->fiber, &w->main_fiber);
 }
 
@@ -64,13 +70,12 @@ static int new_fiber(nmrh_world *w, nmrh_thread *t)
     return r;
 }
 
-/* Remember the stack t runs on, for nmrh_sched_on_some_stack (threads that reuse a stack share
-   its range). False when out of memory. */
-static bool note_stack_range(nmrh_world *w, const nmrh_thread *t)
+/* Remember a stack a thread runs on, for nmrh_sched_on_some_stack (threads that reuse a stack
+   share its range). False when out of memory. */
+bool nmrh_sched_note_stack(nmrh_world *w, const void *bottom, size_t size)
 {
-    const char *bottom = t->fiber.stack_bottom;
     for (uint32_t i = 0; i < w->nstack_ranges; i++)
-        if (w->stack_ranges[i].bottom == bottom && w->stack_ranges[i].size == t->fiber.stack_size) return true;
+        if (w->stack_ranges[i].bottom == bottom && w->stack_ranges[i].size == size) return true;
     if (w->nstack_ranges == w->stack_ranges_cap) {
         uint32_t cap = w->stack_ranges_cap ? w->stack_ranges_cap * 2 : 8;
         struct nmrh_stack_range *n = realloc(w->stack_ranges, cap * sizeof *n);
@@ -78,7 +83,7 @@ static bool note_stack_range(nmrh_world *w, const nmrh_thread *t)
         w->stack_ranges = n;
         w->stack_ranges_cap = cap;
     }
-    w->stack_ranges[w->nstack_ranges++] = (struct nmrh_stack_range){bottom, t->fiber.stack_size};
+    w->stack_ranges[w->nstack_ranges++] = (struct nmrh_stack_range){bottom, size};
     return true;
 }
 
@@ -113,7 +118,10 @@ static nmrh_thread *spawn(nmrh_world *w, const char *name, uint32_t module, nmrh
 
 nmrh_thread *nmrh_world_spawn(nmrh_world *w, const char *name, uint32_t module, nmrh_thread_fn fn, void *arg)
 {
-    return spawn(w, name, module, fn, arg, false);
+    nmrh_world_lock(w); /* real-thread mode: other threads may be running harness code */
+    nmrh_thread *t = spawn(w, name, module, fn, arg, false);
+    nmrh_world_unlock(w);
+    return t;
 }
 
 nmrh_thread *nmrh_sched_spawn_internal(nmrh_world *w, const char *name, uint32_t module, nmrh_thread_fn fn, void *arg)
@@ -134,11 +142,11 @@ static nmrh_thread *spawn(nmrh_world *w, const char *name, uint32_t module, nmrh
     }
     nmrh_thread *t = calloc(1, sizeof *t);
     if (!t) return NULL;
-    if (new_fiber(w, t) != 0) {
+    if (!w->threaded && new_fiber(w, t) != 0) {
         free(t);
         return NULL;
     }
-    if (!note_stack_range(w, t)) {
+    if (!w->threaded && !nmrh_sched_note_stack(w, t->fiber.stack_bottom, t->fiber.stack_size)) {
         nmrh_fiber_destroy(&t->fiber);
         free(t);
         return NULL;
@@ -152,11 +160,16 @@ static nmrh_thread *spawn(nmrh_world *w, const char *name, uint32_t module, nmrh
     t->owner_module = t->cur_module = module;
     t->fn = fn;
     t->arg = arg;
+    t->internal = internal;
     t->state = NMRH_THREAD_FINISHED; /* set_state below counts it as newly runnable */
-    set_state(w, t, NMRH_THREAD_RUNNABLE);
+    nmrh_sched_set_state(w, t, NMRH_THREAD_RUNNABLE);
     w->threads[w->nthreads++] = t;
     /* Traced as the spawning thread's event, naming the new thread. */
     nmrh_trace(w, NMRH_EV_SPAWN, t->id, 0);
+    if (w->threaded && !nmrh_threads_start(w, t)) {
+        nmrh_sched_set_state(w, t, NMRH_THREAD_FINISHED);
+        return NULL;
+    }
     return t;
 }
 
@@ -223,6 +236,10 @@ void nmrh_sched_point(nmrh_world *w, uint32_t kind)
     }
     if (!(w->cfg.points & kind)) return;
     if (w->cfg.trace_points) nmrh_trace(w, NMRH_EV_POINT, kind, 0);
+    if (w->threaded) {
+        nmrh_threads_point(w, t);
+        return;
+    }
     if (w->step_mode) {
         yield_to_scheduler(w, t);
         return;
@@ -240,11 +257,12 @@ int32_t nmrh_sched_block(nmrh_world *w, const void *obj, nmrh_wait_kind kind, bo
         nmrh_oracle_fail(w, NMRH_RULE_INTERNAL, NULL, "a blocking wait was attempted outside any logical thread");
         return 0;
     }
-    set_state(w, t, NMRH_THREAD_BLOCKED);
+    nmrh_sched_set_state(w, t, NMRH_THREAD_BLOCKED);
     t->blocked_on = obj;
     t->wait_kind = kind;
     t->timed_wait = timed;
     nmrh_trace(w, NMRH_EV_BLOCK, kind, 0);
+    if (w->threaded) return nmrh_threads_block(w, t);
     yield_to_scheduler(w, t);
     return t->wake_status;
 }
@@ -255,7 +273,7 @@ uint32_t nmrh_sched_wake(nmrh_world *w, const void *obj, bool all, int32_t statu
     for (uint32_t i = first_live(w); i < w->nthreads; i++) {
         nmrh_thread *t = w->threads[i];
         if (t->state != NMRH_THREAD_BLOCKED || t->blocked_on != obj) continue;
-        set_state(w, t, NMRH_THREAD_RUNNABLE);
+        nmrh_sched_set_state(w, t, NMRH_THREAD_RUNNABLE);
         t->blocked_on = NULL;
         t->wait_kind = NMRH_WAIT_NONE;
         t->wake_status = status;
@@ -263,13 +281,15 @@ uint32_t nmrh_sched_wake(nmrh_world *w, const void *obj, bool all, int32_t statu
         woken++;
         if (!all) break;
     }
+    if (woken && w->threaded) nmrh_threads_changed(w);
     return woken;
 }
 
 _Noreturn void nmrh_sched_abandon_current(nmrh_world *w)
 {
     nmrh_thread *t = w->current;
-    set_state(w, t, NMRH_THREAD_ABANDONED);
+    if (w->threaded) nmrh_threads_park(w, t);
+    nmrh_sched_set_state(w, t, NMRH_THREAD_ABANDONED);
     yield_to_scheduler(w, t);
     abort(); /* an abandoned thread is never resumed */
 }
@@ -310,6 +330,12 @@ static void leave(nmrh_world *w)
 
 nmrh_thread_state nmrh_world_step(nmrh_world *w, nmrh_thread *t)
 {
+    if (w->threaded) { /* threads run on their own; a step is only a look */
+        nmrh_world_lock(w);
+        nmrh_thread_state s = t->state;
+        nmrh_world_unlock(w);
+        return s;
+    }
     if (!w->stopped && t->state == NMRH_THREAD_RUNNABLE) {
         enter(w, true);
         resume(w, t);
@@ -320,18 +346,25 @@ nmrh_thread_state nmrh_world_step(nmrh_world *w, nmrh_thread *t)
 
 nmrh_thread_state nmrh_world_run_thread(nmrh_world *w, nmrh_thread *t)
 {
+    if (w->threaded) {
+        nmrh_world_lock(w);
+        nmrh_threads_wait_quiet(w, t);
+        nmrh_thread_state s = t->state;
+        nmrh_world_unlock(w);
+        return s;
+    }
     while (!w->stopped && t->state == NMRH_THREAD_RUNNABLE) nmrh_world_step(w, t);
     return t->state;
 }
 
 /* When nothing can run, a thread in a finite-timeout wait times out (lowest id first). */
-static bool expire_one_timed_wait(nmrh_world *w)
+bool nmrh_sched_expire_timed_wait(nmrh_world *w)
 {
     for (uint32_t i = first_live(w); i < w->nthreads; i++) {
         nmrh_thread *t = w->threads[i];
         if (t->state == NMRH_THREAD_BLOCKED && t->timed_wait) {
             nmrh_trace(w, NMRH_EV_TIMEOUT, t->id, 0);
-            set_state(w, t, NMRH_THREAD_RUNNABLE);
+            nmrh_sched_set_state(w, t, NMRH_THREAD_RUNNABLE);
             t->blocked_on = NULL;
             t->wake_status = 0x102; /* STATUS_TIMEOUT */
             return true;
@@ -345,12 +378,19 @@ static nmrh_thread *pick_next(nmrh_world *w)
     nmrh_thread *hint = w->next_hint;
     w->next_hint = NULL;
     if (hint && hint->state == NMRH_THREAD_RUNNABLE) return hint;
-    if (w->nrunnable == 0 && !expire_one_timed_wait(w)) return NULL;
+    if (w->nrunnable == 0 && !nmrh_sched_expire_timed_wait(w)) return NULL;
     return nth_runnable(w, nmrh_sched_choose(w, w->nrunnable), NULL);
 }
 
 bool nmrh_world_run(nmrh_world *w)
 {
+    if (w->threaded) {
+        nmrh_world_lock(w);
+        nmrh_threads_wait_quiet(w, NULL);
+        bool ok = !w->stopped;
+        nmrh_world_unlock(w);
+        return ok;
+    }
     enter(w, false);
     nmrh_thread *t;
     while (!w->stopped && (t = pick_next(w)) != NULL) resume(w, t);
@@ -358,7 +398,17 @@ bool nmrh_world_run(nmrh_world *w)
     return !w->stopped;
 }
 
+static bool finish(nmrh_world *w);
+
 bool nmrh_world_finish(nmrh_world *w)
+{
+    nmrh_world_lock(w);
+    bool ok = finish(w);
+    nmrh_world_unlock(w);
+    return ok;
+}
+
+static bool finish(nmrh_world *w)
 {
     if (w->finished) return !w->stopped;
     w->finished = true;
@@ -415,4 +465,11 @@ uint32_t nmrh_thread_id(const nmrh_thread *t) { return t->id; }
 const char *nmrh_thread_name(const nmrh_thread *t) { return t->name; }
 nmrh_thread *nmrh_world_thread(nmrh_world *w, uint32_t id) { return id < w->nthreads ? w->threads[id] : NULL; }
 uint32_t nmrh_world_thread_count(const nmrh_world *w) { return w->nthreads; }
-nmrh_thread *nmrh_world_current_thread(const nmrh_world *w) { return w ? w->current : NULL; }
+nmrh_thread *nmrh_world_current_thread(const nmrh_world *w)
+{
+    if (w && w->threaded) { /* module code runs without the lock: the OS thread says who it is */
+        const nmrh_tls *c = nmrh_tls_get();
+        return c && c->world == w ? c->self : NULL;
+    }
+    return w ? w->current : NULL;
+}

@@ -5,10 +5,12 @@
 
 /* The one mutable global: kernel-style free functions (NmrRegisterClient, ExAllocatePool2, ...)
    find the world they run in through it. */
-static _Thread_local nmrh_world *current_world;
+static _Thread_local const nmrh_tls *current;
 
-nmrh_world *nmrh_world_current(void) { return current_world; }
-void nmrh_world_set_current(nmrh_world *w) { current_world = w; }
+nmrh_world *nmrh_world_current(void) { return current ? current->world : NULL; }
+void nmrh_world_set_current(nmrh_world *w) { current = w ? &w->main_tls : NULL; }
+const nmrh_tls *nmrh_tls_get(void) { return current; }
+void nmrh_tls_set(const nmrh_tls *tls) { current = tls; }
 
 void nmrh_config_init(nmrh_config *cfg)
 {
@@ -55,6 +57,8 @@ nmrh_world *nmrh_world_create(const nmrh_config *cfg, nmrh_chooser *chooser)
     else
         nmrh_config_init(&w->cfg);
     w->chooser = chooser;
+    w->main_tls.world = w;
+    if (w->cfg.real_threads) nmrh_threads_init(w);
     w->stacks = w->cfg.pool ? &w->cfg.pool->stacks : &w->own_stacks;
     nmrh_fiber_init_main(&w->main_fiber);
     nmrh_pool_init(&w->pool);
@@ -70,6 +74,7 @@ nmrh_world *nmrh_world_create(const nmrh_config *cfg, nmrh_chooser *chooser)
 void nmrh_world_destroy(nmrh_world *w)
 {
     if (!w) return;
+    if (w->threaded && !nmrh_threads_destroy(w)) return;
     nmrh_sched_release_stacks(w);
     for (uint32_t i = 0; i < w->nthreads; i++) free(w->threads[i]);
     free(w->threads);
@@ -79,7 +84,7 @@ void nmrh_world_destroy(nmrh_world *w)
     free(w->text);
     free(w->modules);
     free(w->finding.details);
-    if (current_world == w) current_world = NULL;
+    if (current && current->world == w) current = NULL;
     free(w);
 }
 

@@ -5,6 +5,7 @@
 #ifndef NMRH_WORLD_IMPL_H
 #define NMRH_WORLD_IMPL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,13 @@ typedef enum {
 
 const char *nmrh_wait_name(nmrh_wait_kind k);
 
+/* What the thread-local pointer points at: the world, and in real-thread mode the logical thread
+   this OS thread is (NULL for the thread that drives the world). */
+typedef struct nmrh_tls {
+    nmrh_world *world;
+    nmrh_thread *self;
+} nmrh_tls;
+
 struct nmrh_thread {
     nmrh_world *world;
     uint32_t id;                /* index in the world's thread array */
@@ -47,6 +55,13 @@ struct nmrh_thread {
     uint64_t steps;
     nmrh_thread_fn fn;
     void *arg;
+    /* real-thread mode (threads.c) */
+    nmrh_tls tls;
+    pthread_t os_thread;
+    bool os_started;
+    bool internal;              /* started by the model or shim: its body is harness code */
+    uint32_t lock_depth;        /* nested harness entries holding the world lock */
+    uint64_t rng;               /* delay decisions, private to the OS thread */
 };
 
 typedef struct nmrh_module {
@@ -179,12 +194,64 @@ struct nmrh_world {
         size_t size;
     } *stack_ranges;
     uint32_t nstack_ranges, stack_ranges_cap;
+    nmrh_tls main_tls;             /* {this world, NULL}: what the driving thread's pointer is set to */
+    /* Real-thread mode (cfg.real_threads, threads.c): one OS thread per logical thread; the lock
+       guards every field above and is held while harness code runs, never while module code does. */
+    bool threaded;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;        /* broadcast on every thread state change */
+    uint32_t main_depth;           /* lock_depth of the driving thread */
+    bool teardown;                 /* parked and blocked threads exit */
+    /* A ThreadSanitizer report, parked by its hook (which runs inside TSan's report lock and so
+       must not take the world lock) until the next harness entry turns it into the finding. */
+    struct nmrh_pending_report {
+        int state;                 /* 0 free, 1 being written, 2 ready, 3 taken (atomics) */
+        char kind[48];
+        char thread[48];           /* "t3 'call m1'" of the reporting thread, or "" */
+        void *pcs[2][16];          /* the accesses' stacks */
+    } tsan_report;
 };
 
 /* The thread-local current world (the only mutable global of the harness). */
 void nmrh_world_set_current(nmrh_world *w);
+const nmrh_tls *nmrh_tls_get(void);
+void nmrh_tls_set(const nmrh_tls *tls);
+
+/* ---- harness entry (threads.c) ----
+   Every kernel-shim and NMR entry point declares NMRH_HARNESS(w): w is the current world (or
+   NULL), and in real-thread mode the world lock is held until the function returns, with
+   w->current naming the calling logical thread. Nested entries only count. In fiber mode it costs
+   a branch. Around calls into module code the harness suspends the lock and resumes it after. */
+nmrh_world *nmrh_harness_enter(void);
+void nmrh_harness_leave(nmrh_world **w);
+#define NMRH_HARNESS(w) nmrh_world *w __attribute__((cleanup(nmrh_harness_leave))) = nmrh_harness_enter()
+/* The same for the thread that drives world `w` (the session, the stress runner). */
+void nmrh_world_lock(nmrh_world *w);
+void nmrh_world_unlock(nmrh_world *w);
+/* Release the lock entirely while module code runs (returns what resume needs); no-ops in fiber
+   mode. After resume the run may have stopped: a logical thread then parks and never returns. */
+uint32_t nmrh_harness_suspend(nmrh_world *w);
+void nmrh_harness_resume(nmrh_world *w, uint32_t depth);
+
+/* Real-thread counterparts of the scheduler (called by sched.c when w->threaded). */
+void nmrh_threads_init(nmrh_world *w);
+/* Ends every thread; false when one stayed in module code (the world must then not be freed). */
+bool nmrh_threads_destroy(nmrh_world *w);
+bool nmrh_threads_start(nmrh_world *w, nmrh_thread *t);
+void nmrh_threads_point(nmrh_world *w, nmrh_thread *t);
+int32_t nmrh_threads_block(nmrh_world *w, nmrh_thread *t);
+void nmrh_threads_changed(nmrh_world *w);
+_Noreturn void nmrh_threads_park(nmrh_world *w, nmrh_thread *t);
+/* Wait until `t` (or, when NULL, every thread) is no longer runnable, or the run stopped. */
+void nmrh_threads_wait_quiet(nmrh_world *w, nmrh_thread *t);
 
 /* ---- scheduler (sched.c) ---- */
+void nmrh_sched_set_state(nmrh_world *w, nmrh_thread *t, nmrh_thread_state s);
+/* End-of-thread checks and bookkeeping, on the ending thread. */
+void nmrh_sched_thread_ended(nmrh_world *w, nmrh_thread *t);
+bool nmrh_sched_note_stack(nmrh_world *w, const void *bottom, size_t size);
+/* A finite-timeout wait times out (lowest id first); false if there is none. */
+bool nmrh_sched_expire_timed_wait(nmrh_world *w);
 /* A thread started by the NMR model or the shim (labelled w<n>, not t<n>). */
 nmrh_thread *nmrh_sched_spawn_internal(nmrh_world *w, const char *name, uint32_t module, nmrh_thread_fn fn, void *arg);
 /* The label of thread `id` ("t3", "w1"), or "-" for the scheduler. */
@@ -214,6 +281,8 @@ uint32_t nmrh_trace_string(nmrh_world *w, const char *s);
 /* ---- oracle (oracle.c) ---- */
 void nmrh_oracle_fail(nmrh_world *w, nmrh_rule rule, const char *details, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Turns a parked sanitizer report into the finding (with the world lock held); no-op when none. */
+void nmrh_oracle_take_sanitizer_report(nmrh_world *w);
 /* Describe the running thread and module for messages: "t3 nmr-worker-1 in echo-client". */
 void nmrh_oracle_where(const nmrh_world *w, char *buf, size_t size);
 

@@ -32,6 +32,11 @@ typedef struct nmrh_platform {
     void (*module_unloaded)(void *ctx, uint32_t module);
     /* The interpreter is about to execute record `index` (for traces). May be NULL. */
     void (*record)(void *ctx, uint32_t index);
+    /* Where logical threads run in parallel (real-thread stress): guard the interpreter's own
+       bookkeeping (module states, calls in flight), never held while module code runs. NULL
+       where only one logical thread runs at a time. */
+    void (*lock)(void *ctx);
+    void (*unlock)(void *ctx);
 } nmrh_platform;
 
 #endif

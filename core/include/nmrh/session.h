@@ -28,6 +28,9 @@ typedef struct nmrh_session {
    cfg may be NULL (defaults). Returns 1 when the run ended without a finding, 0 on a finding
    (nmrh_world_finding(s->world)), -1 when out of memory. Always call nmrh_session_destroy. */
 int nmrh_session_run(nmrh_session *s, const nmrh_seq *seq, const nmrh_config *cfg);
+/* The same with another chooser for scheduling and knob decisions (the sequence's `decide`
+   records are then ignored): a random one for stress runs (cfg->real_threads). */
+int nmrh_session_run_with(nmrh_session *s, const nmrh_seq *seq, const nmrh_config *cfg, nmrh_chooser *chooser);
 void nmrh_session_destroy(nmrh_session *s);
 
 #endif

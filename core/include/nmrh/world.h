@@ -49,6 +49,12 @@ typedef struct nmrh_config {
     /* Optional (default NULL): where successive worlds keep thread stacks, so that a world per
        input does not map and unmap a stack per thread. */
     nmrh_world_pool *pool;
+    /* Real-thread mode (nmrh stress): every logical thread is an OS thread, module code runs in
+       parallel, and scheduling points inject random yields and delays instead of choosing. Not
+       reproducible; the chooser still decides knobs. Default false (fibers, deterministic). */
+    bool real_threads;
+    uint64_t seed;                   /* delay decisions in real-thread mode */
+    uint32_t max_delay_us;           /* longest injected delay; 0 = 50 us */
 } nmrh_config;
 
 void nmrh_config_init(nmrh_config *cfg);
