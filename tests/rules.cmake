@@ -3,7 +3,7 @@
 # Included by tests/CMakeLists.txt.
 target_sources(nmrh_test_support PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/support/rules_support.c)
 
-foreach(area attach detach handles deregister register irql primitives pool liveness asan internal catalogue)
+foreach(area attach detach handles deregister register irql primitives pool liveness asan ubsan internal catalogue)
   nmrh_unit_test(test_rules_${area} LABELS rules)
 endforeach()
 

@@ -28,6 +28,34 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
+#if defined(__SANITIZE_THREAD__)
+#define NMRH_FIBER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define NMRH_FIBER_TSAN 1
+#endif
+#endif
+#ifndef NMRH_FIBER_TSAN
+#define NMRH_FIBER_TSAN 0
+#endif
+#if NMRH_FIBER_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+/* ThreadSanitizer keeps a shadow stack and a clock per context: it must be told about each
+   fiber and about every switch, or it reports nonsense (a main fiber learns its context when it
+   first switches away). */
+static inline void tsan_switch(nmrh_fiber *from, nmrh_fiber *to)
+{
+#if NMRH_FIBER_TSAN
+    if (!from->tsan_fiber) from->tsan_fiber = __tsan_get_current_fiber();
+    __tsan_switch_to_fiber(to->tsan_fiber, 0);
+#else
+    (void)from;
+    (void)to;
+#endif
+}
+
 #define NMRH_FIBER_DEFAULT_STACK ((size_t)64 * 1024)
 /* Top pages of a taken stack that are cleared in place rather than given back to the kernel: a
  * page fault costs several microseconds, and the harness's threads rarely go deeper than this. */
@@ -173,6 +201,9 @@ static int create_on(nmrh_fiber *f, char *map, size_t map_size, size_t page, voi
     f->arg = arg;
     f->stack_bottom = map + page;
     f->stack_size = usable;
+#if NMRH_FIBER_TSAN
+    f->tsan_fiber = __tsan_create_fiber(0);
+#endif
 
 #if NMRH_FIBER_BACKEND_ASM
     init_first_frame(f, map + map_size);
@@ -230,6 +261,7 @@ int nmrh_fiber_create_on(nmrh_fiber *f, nmrh_fiber_stack stack, void (*entry)(vo
 
 void nmrh_fiber_switch(nmrh_fiber *from, nmrh_fiber *to)
 {
+    tsan_switch(from, to);
 #if NMRH_FIBER_ASAN
     __sanitizer_start_switch_fiber(&from->asan_fake_stack, to->stack_bottom, to->stack_size);
     nmrh_fiber *prev = raw_switch(from, to);
@@ -244,6 +276,7 @@ _Noreturn void nmrh_fiber_switch_final(nmrh_fiber *from, nmrh_fiber *to)
     /* Whatever was parked here is the fake stack that the NULL start_switch below destroys;
      * destroy() must not free it a second time. */
     from->asan_fake_stack = NULL;
+    tsan_switch(from, to);
 #if NMRH_FIBER_ASAN
     __sanitizer_start_switch_fiber(NULL, to->stack_bottom, to->stack_size);
 #endif
@@ -254,15 +287,18 @@ _Noreturn void nmrh_fiber_switch_final(nmrh_fiber *from, nmrh_fiber *to)
 /* ASan bookkeeping before a stack is released or handed to another fiber. */
 static void forget_stack(nmrh_fiber *f)
 {
+#if NMRH_FIBER_TSAN
+    if (f->tsan_fiber) __tsan_destroy_fiber(f->tsan_fiber);
+    f->tsan_fiber = NULL;
+#endif
 #if NMRH_FIBER_ASAN
     if (f->asan_fake_stack != NULL)
         asan_drop_fake_stack(f);
     /* Frames abandoned mid-run leave redzones poisoned; the next user of the stack (or a later
      * mapping at this address) must not inherit them. */
     __asan_unpoison_memory_region(f->map, f->map_size);
-#else
-    (void)f;
 #endif
+    (void)f;
 }
 
 nmrh_fiber_stack nmrh_fiber_take_stack(nmrh_fiber *f)

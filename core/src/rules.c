@@ -59,6 +59,8 @@ static const struct {
     [NMRH_RULE_ASSERT] = {"KRNL-ASSERT", "an NT_ASSERT/ASSERT in module code failed"},
     [NMRH_RULE_BUGCHECK] = {"KRNL-BUGCHECK", "module code called KeBugCheckEx"},
     [NMRH_RULE_ASAN] = {"ASAN", "AddressSanitizer reported a memory error (signature: kind plus first module frame)"},
+    [NMRH_RULE_UBSAN] = {"UBSAN", "UndefinedBehaviorSanitizer reported undefined behaviour in module code (signature: check plus first module frame)"},
+    [NMRH_RULE_TSAN] = {"TSAN", "ThreadSanitizer reported a data race or lock misuse in a real-thread stress run (signature: kind plus first module frame)"},
     [NMRH_RULE_INTERNAL] = {"NMRH-INTERNAL", "the harness broke its own contract towards modules (a bug in nmrh)"},
 };
 

@@ -52,8 +52,17 @@ ECHO_INLINE BOOLEAN EchoGuardLeave(ECHO_CALL_GUARD *Guard)
 {
     KIRQL irql;
     BOOLEAN complete;
+#if defined(ECHO_BUG) && ECHO_BUG == 7 && ECHO_BUG_VARIANT == 3
+    /* Seeded bug B7 (variant c, bench/bugs.md): the count is dropped before the lock is taken
+       ("the lock is only for the flags"), with a plain decrement that races the increment of a
+       call entering on another processor. No scheduling point falls inside a decrement, so only
+       real threads show it: `nmrh stress` under ThreadSanitizer. */
+    Guard->InFlight--;
+    KeAcquireSpinLock(&Guard->Lock, &irql);
+#else
     KeAcquireSpinLock(&Guard->Lock, &irql);
     Guard->InFlight--;
+#endif
     complete = (BOOLEAN)(Guard->InFlight == 0 && Guard->DetachPending);
     if (complete) Guard->DetachPending = FALSE;
     KeReleaseSpinLock(&Guard->Lock, irql);

@@ -1,5 +1,8 @@
 #include "rules_support.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <stdarg.h>
 #include <stdlib.h>
 
@@ -507,4 +510,51 @@ uint32_t rs_sweep(check_tally *t, const char *name, const nmrh_config *cfg, uint
     snprintf(what, sizeof what, "sweep '%s': all %u runs clean (%u were)", name, seeds + 1, clean_runs);
     check_record(t, clean_runs == seeds + 1, what, __FILE__, __LINE__);
     return clean_runs;
+}
+
+char *rs_run_child(void (*fn)(void), int *status)
+{
+    int fds[2];
+    *status = 0;
+    if (pipe(fds) != 0) return NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return NULL;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[1]);
+        fn();
+        _exit(3);
+    }
+    close(fds[1]);
+    char *out = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 16384;
+            char *n = realloc(out, cap);
+            if (!n) break;
+            out = n;
+        }
+        ssize_t k = read(fds[0], out + len, cap - len - 1);
+        if (k <= 0) break;
+        len += (size_t)k;
+    }
+    close(fds[0]);
+    if (out) out[len] = '\0';
+    waitpid(pid, status, 0);
+    return out;
+}
+
+void rs_print_finding(nmrh_world *w, const nmrh_finding *f, void *user)
+{
+    (void)w;
+    (void)user;
+    fprintf(stderr, "RULE %s\nSIGNATURE %s\nMESSAGE %s\n", nmrh_rule_id(f->rule), f->signature, f->message);
+    fflush(stderr);
 }

@@ -135,4 +135,11 @@ typedef void (*rs_scenario_fn)(rs_run *r);
 uint32_t rs_sweep(check_tally *t, const char *name, const nmrh_config *cfg, uint32_t seeds, rs_scenario_fn fn,
                   void *ctx);
 
+/* Runs fn() in a forked child whose stderr is captured (for wrong modules a sanitizer ends):
+   returns the child's stderr (malloc'd, NUL-terminated; NULL on error) and its wait status. The
+   child must not return (it _exit()s). */
+char *rs_run_child(void (*fn)(void), int *status);
+/* on_finding hook for such children: "RULE <id>\nSIGNATURE <sig>\nMESSAGE <msg>\n" on stderr. */
+void rs_print_finding(nmrh_world *w, const nmrh_finding *f, void *user);
+
 #endif

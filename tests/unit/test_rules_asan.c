@@ -147,20 +147,12 @@ static void uaf_run(rs_run *r, ULONG bugs)
 /* ---- the wrong module, in a child process ---- */
 
 #ifdef RT_HAVE_ASAN
-static void print_finding(nmrh_world *w, const nmrh_finding *f, void *user)
-{
-    (void)w;
-    (void)user;
-    fprintf(stderr, "RULE %s\nSIGNATURE %s\nMESSAGE %s\n", nmrh_rule_id(f->rule), f->signature, f->message);
-    fflush(stderr);
-}
-
 static void child_run(void)
 {
     nmrh_oracle_install_asan_hook();
     nmrh_config cfg;
     rs_config_fixed(&cfg);
-    cfg.on_finding = print_finding;
+    cfg.on_finding = rs_print_finding;
     rs_run r;
     rs_begin(&r, &cfg, NULL);
     test_instance *p = rs_add(&r, &rt_provider_kind, "rt-provider", 0);
@@ -175,36 +167,9 @@ static void child_run(void)
 
 static void test_use_after_free(check_tally *t)
 {
-    int fds[2];
-    CHECK(t, pipe(fds) == 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    CHECK(t, pid >= 0);
-    if (pid < 0) return;
-    if (pid == 0) {
-        close(fds[0]);
-        dup2(fds[1], STDERR_FILENO);
-        close(fds[1]);
-        child_run();
-    }
-    close(fds[1]);
-    char *out = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 16384;
-            char *n = realloc(out, cap);
-            if (!n) break;
-            out = n;
-        }
-        ssize_t k = read(fds[0], out + len, cap - len - 1);
-        if (k <= 0) break;
-        len += (size_t)k;
-    }
-    close(fds[0]);
-    if (out) out[len] = '\0';
     int status = 0;
-    waitpid(pid, &status, 0);
+    char *out = rs_run_child(child_run, &status);
+    CHECK(t, out != NULL);
     const char *text = out ? out : "";
     /* ASan ends the child: exit code 1 by default, a signal with ASAN_OPTIONS=abort_on_error=1. */
     CHECK(t, (WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 3) || WIFSIGNALED(status));

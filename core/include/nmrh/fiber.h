@@ -40,6 +40,7 @@ struct nmrh_fiber {
     const void *stack_bottom; /* usable stack bounds, reported to ASan; a main fiber learns */
     size_t stack_size;        /* them the first time it is switched away from */
     void *asan_fake_stack;    /* ASan fake stack parked while suspended */
+    void *tsan_fiber;         /* ThreadSanitizer's context for this fiber (TSan builds only) */
 #if !NMRH_FIBER_BACKEND_ASM
     nmrh_fiber *prev;         /* who switched to us; the asm backend passes it in a register */
     ucontext_t uctx;

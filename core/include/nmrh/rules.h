@@ -51,6 +51,8 @@ typedef enum nmrh_rule {
     NMRH_RULE_ASSERT,
     NMRH_RULE_BUGCHECK,
     NMRH_RULE_ASAN,
+    NMRH_RULE_UBSAN,
+    NMRH_RULE_TSAN,
     /* the harness broke its own contract towards modules: a bug in nmrh, never in the module */
     NMRH_RULE_INTERNAL,
     NMRH_RULE_COUNT
