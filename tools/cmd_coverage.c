@@ -1,12 +1,11 @@
 /* nmrh coverage: which NMR protocol transitions a corpus exercises. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "commands.h"
 #include "coverage_table.h"
+#include "pathlist.h"
 #include "probe.h"
 #include "seqfile.h"
 
@@ -63,49 +62,6 @@ static void add_file(coverage_table *t, const char *path, const nmrh_target *tar
     seqfile_free(&f);
 }
 
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static void add_path(coverage_table *t, const char *path, const nmrh_target *target, int *errors)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        fprintf(stderr, "%s: error: no such file or directory\n", path);
-        (*errors)++;
-        return;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        add_file(t, path, target, errors);
-        return;
-    }
-    DIR *d = opendir(path);
-    if (!d) {
-        fprintf(stderr, "%s: error: cannot read directory\n", path);
-        (*errors)++;
-        return;
-    }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (e->d_name[0] == '.') continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **grown = realloc(names, cap * sizeof *names);
-            if (!grown) break;
-            names = grown;
-        }
-        names[n++] = strdup(e->d_name);
-    }
-    closedir(d);
-    qsort(names, n, sizeof *names, by_name);
-    for (size_t i = 0; i < n; i++) {
-        char child[4096];
-        snprintf(child, sizeof child, "%s/%s", path, names[i]);
-        if (stat(child, &st) == 0 && S_ISREG(st.st_mode)) add_file(t, child, target, errors);
-        free(names[i]);
-    }
-    free(names);
-}
-
 int cmd_coverage(int argc, char **argv)
 {
     const char *target_name = "echo";
@@ -136,7 +92,10 @@ int cmd_coverage(int argc, char **argv)
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1]) continue;
-        add_path(&t, argv[i], target, &errors);
+        pathlist files = {0};
+        if (pathlist_add(&files, argv[i]) != 0) errors++;
+        for (size_t k = 0; k < files.count; k++) add_file(&t, files.paths[k], target, &errors);
+        pathlist_free(&files);
     }
     coverage_print(&t, stdout);
     return errors ? EXIT_USAGE : EXIT_CLEAN;

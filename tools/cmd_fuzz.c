@@ -82,15 +82,6 @@ __attribute__((format(printf, 3, 4))) static int bounded_printf(char *out, size_
     return n;
 }
 
-static bool parse_long(const char *s, long min, long *out)
-{
-    char *end = NULL;
-    long v = strtol(s, &end, 10);
-    if (!end || *end || v < min) return false;
-    *out = v;
-    return true;
-}
-
 static bool is_file(const char *p)
 {
     struct stat st;
@@ -427,20 +418,20 @@ static bool parse_args(int argc, char **argv, fuzz_opts *o)
         fprintf(stderr, "nmrh fuzz: unexpected argument '%s'\n", argv[i]);
         bad = true;
     }
-    if (!bad && !parse_long(time_s, 1, &o->seconds)) {
+    if (!bad && !tool_parse_long(time_s, 1, &o->seconds)) {
         fprintf(stderr, "nmrh fuzz: --time takes a positive number of seconds, not '%s'\n", time_s);
         bad = true;
     }
-    if (!bad && !parse_long(jobs_s, 1, &o->jobs)) {
+    if (!bad && !tool_parse_long(jobs_s, 1, &o->jobs)) {
         fprintf(stderr, "nmrh fuzz: --jobs takes a positive number, not '%s'\n", jobs_s);
         bad = true;
     }
-    if (!bad && !parse_long(min_s, 0, &o->minimize_seconds)) {
+    if (!bad && !tool_parse_long(min_s, 0, &o->minimize_seconds)) {
         fprintf(stderr, "nmrh fuzz: --minimize-time takes a number of seconds, not '%s'\n", min_s);
         bad = true;
     }
     long seed;
-    if (!bad && o->seed && !parse_long(o->seed, 0, &seed)) {
+    if (!bad && o->seed && !tool_parse_long(o->seed, 0, &seed)) {
         fprintf(stderr, "nmrh fuzz: --seed takes a number, not '%s'\n", o->seed);
         bad = true;
     }

@@ -19,6 +19,7 @@ int cmd_coverage(int argc, char **argv);
 int cmd_fuzz(int argc, char **argv);
 int cmd_dict(int argc, char **argv);
 int cmd_targets(int argc, char **argv);
+int cmd_stress(int argc, char **argv);
 
 /* Shared option handling: "--target NAME" / "--target=NAME". Returns the target, or NULL after
    printing an error listing the targets. */
@@ -29,6 +30,8 @@ const nmrh_target *tool_extra_target(void);
    Prints an error and sets *bad when the value is missing. */
 bool tool_option_value(int argc, char **argv, int *i, const char *name, const char **value, bool *bad);
 bool tool_is_help(const char *arg);
+/* A decimal number >= min in the whole of s. */
+bool tool_parse_long(const char *s, long min, long *out);
 
 /* Writes a reproducer: header comment (signature, message, date, target, replay command) and
    canonical text, to `path` (NULL = standard output). Returns 0 or -1. */

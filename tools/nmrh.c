@@ -12,6 +12,7 @@ static const struct {
 } commands[] = {
     {"fuzz", cmd_fuzz, "fuzz a target with libFuzzer and report minimised findings"},
     {"replay", cmd_replay, "replay sequence files and report findings"},
+    {"stress", cmd_stress, "run sequences on real threads with injected delays (races below the scheduler)"},
     {"minimize", cmd_minimize, "shrink a finding to a minimal sequence with the same signature"},
     {"coverage", cmd_coverage, "show which NMR protocol transitions a corpus exercises"},
     {"fmt", cmd_fmt, "print the canonical text of a sequence"},
@@ -20,6 +21,15 @@ static const struct {
     {"targets", cmd_targets, "list the targets, their module kinds and options"},
     {"dict", cmd_dict, "print a libFuzzer dictionary of valid records for a target"},
 };
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+/* A ThreadSanitizer report is a finding: exit status 1, like every other finding (TSan's own
+   default is 66). */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void) { return "exitcode=1"; }
+#endif
+#endif
 
 static void usage(FILE *out)
 {

@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
@@ -42,5 +43,14 @@ bool tool_option_value(int argc, char **argv, int *i, const char *name, const ch
         return true;
     }
     *value = argv[++*i];
+    return true;
+}
+
+bool tool_parse_long(const char *s, long min, long *out)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (!end || end == s || *end || v < min) return false;
+    *out = v;
     return true;
 }
