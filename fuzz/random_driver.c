@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nmrh/chooser.h"
+
 /* An AddressSanitizer report ends the process through the sanitizer's death callback, not
    SIGABRT; the execution count is printed from there too. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -36,14 +38,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Executions so far, reported on a clean exit and, from the SIGABRT handler, on a finding. */
 static unsigned long long executions;
-
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 static double now_seconds(void)
 {
@@ -118,9 +112,9 @@ int main(int argc, char **argv)
     double start = now_seconds(), end = start + (double)seconds;
     fprintf(stderr, "random_driver: seed %llu, %llu s, inputs up to %llu bytes\n", seed, seconds, max_len);
     while (now_seconds() < end) {
-        size_t len = 4 * (size_t)(1 + splitmix64(&state) % (max_len / 4));
+        size_t len = 4 * (size_t)(1 + nmrh_splitmix64(&state) % (max_len / 4));
         for (size_t i = 0; i < len; i += 8) {
-            uint64_t r = splitmix64(&state);
+            uint64_t r = nmrh_splitmix64(&state);
             size_t n = len - i < 8 ? len - i : 8;
             memcpy(buf + i, &r, n);
         }

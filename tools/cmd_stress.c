@@ -68,14 +68,6 @@ static void save_finding(nmrh_world *w, const nmrh_finding *f, void *user)
         fprintf(stderr, "nmrh stress: cannot save the finding under %s: %s\n", r->opts->out, strerror(errno));
 }
 
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -142,9 +134,9 @@ static void random_sequence(nmrh_seq *s, const nmrh_target *target, uint64_t *rn
     unsigned nmod = target->nkinds < NMRH_SEQ_MAX_MODULES ? target->nkinds : NMRH_SEQ_MAX_MODULES;
     for (unsigned k = 0; k < nmod; k++) nmrh_seq_append(s, (nmrh_record){NMRH_OP_MODULE, (uint8_t)k, 0, 0});
     for (unsigned k = 0; k < nmod; k++) nmrh_seq_append(s, (nmrh_record){NMRH_OP_START, NMRH_ACT_LOAD, (uint8_t)k, 0});
-    unsigned actions = 4 + (unsigned)(splitmix64(rng) % 21);
+    unsigned actions = 4 + (unsigned)(nmrh_splitmix64(rng) % 21);
     for (unsigned i = 0; i < actions; i++) {
-        uint64_t r = splitmix64(rng);
+        uint64_t r = nmrh_splitmix64(rng);
         uint8_t m = (uint8_t)((r >> 8) % nmod), v = (uint8_t)(r >> 16);
         switch (r % 16) {
         case 0: nmrh_seq_append(s, (nmrh_record){NMRH_OP_START, NMRH_ACT_LOAD, m, 0}); break;

@@ -41,13 +41,18 @@ void nmrh_chooser_bytes_init(nmrh_chooser_bytes *c, const uint8_t *data, size_t 
     c->next = 0;
 }
 
+uint64_t nmrh_splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
 static uint32_t random_choose(nmrh_chooser *self, uint32_t n)
 {
     nmrh_chooser_random *c = (nmrh_chooser_random *)self;
-    uint64_t z = (c->state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
+    uint64_t z = nmrh_splitmix64(&c->state);
     /* Multiply-shift keeps the result unbiased enough for small n without a division. */
     return (uint32_t)(((z >> 32) * (uint64_t)n) >> 32);
 }

@@ -423,13 +423,7 @@ static bool finish(nmrh_world *w)
     enter(w, false);
     for (uint32_t i = 0; i < w->nthreads; i++) {
         if (w->threads[i]->state != NMRH_THREAD_BLOCKED) continue;
-        char *dump = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&dump, &len);
-        if (f) {
-            nmrh_world_print_state(w, f);
-            fclose(f);
-        }
+        char *dump = nmrh_world_state_text(w);
         const nmrh_thread *b = w->threads[i];
         nmrh_oracle_fail(w, NMRH_RULE_HANG, dump,
                          "thread %s '%s' is blocked forever (%s) and no other thread can run, in %s code",
@@ -458,6 +452,17 @@ static bool finish(nmrh_world *w)
     if (!w->stopped) nmrh_model_check_invariants(w);
     leave(w);
     return !w->stopped;
+}
+
+char *nmrh_world_state_text(const nmrh_world *w)
+{
+    char *dump = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&dump, &len);
+    if (!f) return NULL;
+    nmrh_world_print_state(w, f);
+    fclose(f);
+    return dump;
 }
 
 nmrh_thread_state nmrh_thread_get_state(const nmrh_thread *t) { return t->state; }

@@ -250,13 +250,7 @@ void nmrh_threads_wait_quiet(nmrh_world *w, nmrh_thread *t)
         w->current = NULL;
         nmrh_oracle_take_sanitizer_report(w);
         if (r == ETIMEDOUT && !w->stopped) {
-            char *dump = NULL;
-            size_t len = 0;
-            FILE *f = open_memstream(&dump, &len);
-            if (f) {
-                nmrh_world_print_state(w, f);
-                fclose(f);
-            }
+            char *dump = nmrh_world_state_text(w);
             nmrh_oracle_fail(w, NMRH_RULE_HANG, dump,
                              "no thread changed state for %d s while %u thread(s) were runnable: module code spins or "
                              "waits outside the kernel primitives",

@@ -252,6 +252,8 @@ void nmrh_sched_thread_ended(nmrh_world *w, nmrh_thread *t);
 bool nmrh_sched_note_stack(nmrh_world *w, const void *bottom, size_t size);
 /* A finite-timeout wait times out (lowest id first); false if there is none. */
 bool nmrh_sched_expire_timed_wait(nmrh_world *w);
+/* nmrh_world_print_state as a malloc'd string for finding details (NULL when out of memory). */
+char *nmrh_world_state_text(const nmrh_world *w);
 /* A thread started by the NMR model or the shim (labelled w<n>, not t<n>). */
 nmrh_thread *nmrh_sched_spawn_internal(nmrh_world *w, const char *name, uint32_t module, nmrh_thread_fn fn, void *arg);
 /* The label of thread `id` ("t3", "w1"), or "-" for the scheduler. */

@@ -39,6 +39,9 @@ typedef struct nmrh_chooser_bytes {
 } nmrh_chooser_bytes;
 void nmrh_chooser_bytes_init(nmrh_chooser_bytes *c, const uint8_t *data, size_t size);
 
+/* The next value of the splitmix64 sequence whose state is *state (advanced). */
+uint64_t nmrh_splitmix64(uint64_t *state);
+
 /* Seeded pseudo-random decisions (splitmix64), for stress runs and random baselines. */
 typedef struct nmrh_chooser_random {
     nmrh_chooser base;
