@@ -107,7 +107,8 @@ def is_exe(p):
 # One trial
 
 def read_findings(findings_dir):
-    """Signature directories written by the fuzz target: [(signature, smallest .bin)]."""
+    """Signature directories written by the fuzz target: [(signature, smallest .bin, when the first
+    input was saved, in ns of the epoch)]."""
     out = []
     if not os.path.isdir(findings_dir):
         return out
@@ -117,6 +118,7 @@ def read_findings(findings_dir):
             continue
         sig, best = d, None
         bins = sorted((os.path.getsize(os.path.join(sigdir, f)), f) for f in os.listdir(sigdir) if f.endswith(".bin"))
+        saved = min((os.stat(os.path.join(sigdir, f)).st_mtime_ns for _, f in bins), default=None)
         if bins:
             best = os.path.join(sigdir, bins[0][1])
             text = best[:-4] + ".nmrseq"
@@ -129,7 +131,7 @@ def read_findings(findings_dir):
                             sig = line[len("# signature: "):].strip()
             except OSError:
                 pass
-        out.append((sig, best))
+        out.append((sig, best, saved))
     return out
 
 
@@ -179,6 +181,7 @@ def run_trial(job, args, core):
     log_path = os.path.join(tdir, "log.txt")
     killed = False
     with open(log_path, "wb") as log:
+        start_ns = time.time_ns()
         start = time.monotonic()
         p = subprocess.Popen(cmd, cwd=tdir, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                              start_new_session=True)
@@ -194,8 +197,14 @@ def run_trial(job, args, core):
         elapsed = time.monotonic() - start
     found = read_findings(findings)
     execs, inited, error = parse_log(log_path)
-    accepted = [(s, f) for s, f in found if s in bug["signatures"]]
-    others = [s for s, _ in found if s not in bug["signatures"]]
+    accepted = sorted(((s, f, t) for s, f, t in found if s in bug["signatures"]), key=lambda a: a[2] or 0)
+    others = [s for s, _, _ in found if s not in bug["signatures"]]
+    # Detection time: when the finding was reported (its input saved to disk by the finding hook),
+    # not when the process exited after it (libFuzzer's crash handler symbolises a stack trace
+    # first, about 0.1 s, the same in every configuration).
+    reported = elapsed
+    if accepted and accepted[0][2] is not None:
+        reported = min(max((accepted[0][2] - start_ns) / 1e9, 0.0), elapsed)
     if accepted:
         outcome = "detected"
     elif others:
@@ -211,7 +220,8 @@ def run_trial(job, args, core):
     return {
         "target": bug["target"], "class": bug["class"], "config": config, "trial": trial, "seed": seed,
         "budget": args.budget, "outcome": outcome, "detected": bool(accepted),
-        "time": round(elapsed, 3), "signature": accepted[0][0] if accepted else None,
+        "time": round(reported, 3), "exit_time": round(elapsed, 3),
+        "signature": accepted[0][0] if accepted else None,
         "input": os.path.relpath(accepted[0][1], args.out) if accepted and accepted[0][1] else None,
         "other_signatures": others, "exit": rc, "executions": execs,
         # libFuzzer configurations: a detection before INITED came from the seed corpus itself.
@@ -492,7 +502,9 @@ def write_report(data, out):
         md += [f"Not run (binaries not built in {data['build']}): {', '.join(data['skipped'])}", ""]
     md += [table(data), "",
            "Times are wall-clock seconds from process start (including start-up and, for the full harness, "
-           "loading the seed corpus) to the exit with the finding. Quartiles treat an undetected trial as "
+           "loading the seed corpus) to the moment the finding was reported: its input saved to disk by the "
+           "harness's finding hook (results.json also keeps each trial's exit time, about 0.1 s later: "
+           "libFuzzer's crash handler symbolises a stack trace before it exits). Quartiles treat an undetected trial as "
            f"infinite (`> {budget:g}` where the quantile falls among them). U, p (two-sided, normal "
            "approximation with tie and continuity correction) and A12 compare each configuration with the full "
            f"harness, an undetected trial counting as {budget:g} s (censored); U is the full harness's (0: it was "
@@ -661,6 +673,7 @@ def main(argv):
     jobs = [{"bug": bug, "config": c, "trial": i} for i in range(1, args.trials + 1) for bug in runnable
             for c in configs]
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    source_commit = commit()  # at the start: the tree may move while the trials run
     print(f"bugbench: {len(runnable)} bugs x {len(configs)} configurations x {args.trials} trials, "
           f"{args.budget:g} s each, {args.jobs} at a time: at most "
           f"{len(jobs) * args.budget / args.jobs / 60:.1f} min of fuzzing; output in {args.out}", flush=True)
@@ -682,7 +695,7 @@ def main(argv):
 
     data = {
         "command": "python3 bench/bugbench.py " + " ".join(argv),
-        "commit": commit(), "machine": machine(), "started": started,
+        "commit": source_commit, "machine": machine(), "started": started,
         "wall_seconds": time.monotonic() - t0, "build": args.build,
         "trials": args.trials, "budget": args.budget, "jobs": args.jobs, "seed_base": args.seed_base,
         "configs": configs, "bugs": runnable, "skipped": [b["target"] for b in skipped],

@@ -37,8 +37,11 @@ static void useful_record(rng *r, uint8_t *rec)
     rec[1] = (uint8_t)next(r, 256);
     rec[2] = (uint8_t)next(r, 256);
     rec[3] = (uint8_t)next(r, 256);
-    if (rec[0] == NMRH_OP_STEP) rec[2] = (uint8_t)next(r, 4);     /* short steps cut races finely */
+    /* Short steps cut races finely; some longer ones reach windows deep inside a callback. */
+    if (rec[0] == NMRH_OP_STEP) rec[2] = (uint8_t)(next(r, 4) ? next(r, 4) : next(r, 16));
     if (rec[0] == NMRH_OP_DECIDE) rec[1] = (uint8_t)next(r, 4);   /* small values pick among few threads */
+    /* An action's value (a call's argument) at a boundary now and then: error paths hide there. */
+    if ((rec[0] == NMRH_OP_DO || rec[0] == NMRH_OP_START) && next(r, 4) == 0) rec[3] = next(r, 2) ? 0 : 255;
     if (rec[0] == NMRH_OP_FAIL_ALLOCS) {
         /* Error paths sit behind the first few allocations of a callback: fail one or two of them,
            after letting zero to three succeed. */
@@ -47,13 +50,18 @@ static void useful_record(rng *r, uint8_t *rec)
     }
 }
 
-/* Walk the fault injection of a fail-allocs record by one allocation (which one fails, or how
-   many), so the failure moves along a callback's allocations one at a time. False if none. */
-static bool walk_fault(uint8_t *d, size_t n, rng *r)
+/* Walk a count by one: how far a `step` runs its thread (so a stop point moves along a callback
+   one scheduling point at a time), or which allocation a `fail-allocs` fails, or how many. False
+   when the input has neither record. */
+static bool walk_count(uint8_t *d, size_t n, rng *r)
 {
     uint32_t start = next(r, (uint32_t)n);
     for (uint32_t k = 0; k < n; k++) {
         uint8_t *rec = d + ((start + k) % n) * R;
+        if (rec[0] == NMRH_OP_STEP) {
+            rec[2] = (uint8_t)(rec[2] + (next(r, 2) || rec[2] == 0 ? 1 : 255));
+            return true;
+        }
         if (rec[0] != NMRH_OP_FAIL_ALLOCS) continue;
         uint8_t *f = rec + (next(r, 4) ? 3 : 2); /* mostly the skip count */
         *f = (uint8_t)(*f % 16 + (next(r, 2) || *f % 16 == 0 ? 1 : 15)) % 16;
@@ -62,10 +70,35 @@ static bool walk_fault(uint8_t *d, size_t n, rng *r)
     return false;
 }
 
+/* Interrupt an action: a `do` (start a thread and run it to its end) becomes a `start` followed by
+   a `step` of a few scheduling points, so that whatever comes next runs while the action is stopped
+   inside a callback, which is where the race windows of the bug classes are. Returns the new
+   record count (unchanged when there is no `do` or no room). */
+static size_t interrupt_action(uint8_t *d, size_t n, size_t max_n, rng *r)
+{
+    if (n >= max_n) return n;
+    uint32_t start = next(r, (uint32_t)n);
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = (start + k) % (uint32_t)n;
+        if (d[i * R] != NMRH_OP_DO) continue;
+        uint32_t thread = 0; /* threads are numbered by their start/do records, in order */
+        for (uint32_t j = 0; j < i; j++) thread += d[j * R] == NMRH_OP_START || d[j * R] == NMRH_OP_DO;
+        d[i * R] = NMRH_OP_START;
+        memmove(d + (i + 2) * R, d + (i + 1) * R, (n - i - 1) * R);
+        uint8_t *step = d + (i + 1) * R;
+        step[0] = NMRH_OP_STEP;
+        step[1] = (uint8_t)thread;
+        step[2] = (uint8_t)next(r, 16);
+        step[3] = 0;
+        return n + 1;
+    }
+    return n;
+}
+
 static size_t mutate_once(uint8_t *d, size_t n, size_t max_n, rng *r)
 {
     uint32_t pos = next(r, (uint32_t)n + 1);
-    switch (next(r, 9)) {
+    switch (next(r, 10)) {
     case 0: /* insert a useful record */
     case 1:
         if (n >= max_n) break;
@@ -99,20 +132,30 @@ static size_t mutate_once(uint8_t *d, size_t n, size_t max_n, rng *r)
             memcpy(d + b * R, tmp, R);
             return n;
         }
-    case 5: /* nudge one field: another thread, module, count or decision */
+    case 5: /* nudge one field: another thread, module, count or decision; or make it a boundary
+               value (a call with 0, the largest count), where error paths hide */
         if (n == 0) break;
         {
+            static const uint8_t boundary[] = {0, 1, 255};
             uint8_t *f = d + next(r, (uint32_t)n) * R + 1 + next(r, 3);
-            *f = (uint8_t)(*f + (next(r, 2) ? 1 : 255));
+            if (next(r, 4) == 0)
+                *f = boundary[next(r, sizeof boundary)];
+            else
+                *f = (uint8_t)(*f + (next(r, 2) ? 1 : 255));
             return n;
         }
     case 6: /* change the operation of a record */
         if (n == 0) break;
         d[next(r, (uint32_t)n) * R] = (uint8_t)next(r, NMRH_OP_COUNT);
         return n;
-    case 7: /* move an injected allocation failure by one */
-        if (n == 0 || !walk_fault(d, n, r)) break;
+    case 7: /* move a stop point or an injected allocation failure by one */
+        if (n == 0 || !walk_count(d, n, r)) break;
         return n;
+    case 8: { /* stop an action inside its callbacks */
+        size_t grown = interrupt_action(d, n, max_n, r);
+        if (grown == n) break;
+        return grown;
+    }
     default: /* libFuzzer's byte mutations on one record's payload */
         if (n == 0) break;
         {
