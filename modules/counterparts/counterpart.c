@@ -313,9 +313,15 @@ static void Unload(void *Instance)
         else
             NmrWaitForProviderDeregisterComplete(cp->NmrHandle);
     }
-    /* Every binding is gone now: free the tombstones. */
-    while (!IsListEmpty(&cp->Bindings)) {
-        CP_BINDING *b = CONTAINING_RECORD(RemoveHeadList(&cp->Bindings), CP_BINDING, Link);
+    /* Every binding is gone now: free the tombstones. A `complete` of this module may still be
+       walking the list on another processor, so they come off it under the lock. */
+    for (;;) {
+        CP_BINDING *b = NULL;
+        KIRQL irql;
+        KeAcquireSpinLock(&cp->Lock, &irql);
+        if (!IsListEmpty(&cp->Bindings)) b = CONTAINING_RECORD(RemoveHeadList(&cp->Bindings), CP_BINDING, Link);
+        KeReleaseSpinLock(&cp->Lock, irql);
+        if (b == NULL) break;
         ExFreePoolWithTag(b, CP_BINDING_TAG);
     }
 }
