@@ -29,13 +29,6 @@ typedef struct _UB_LOOKUP {
     LONG Seen;
 } UB_LOOKUP;
 
-static void UbCountNotification(void *arg)
-{
-    UB_LOOKUP *lookup = arg;
-    UB_BINDING *binding = lookup->Found;
-    lookup->Seen = binding->Notifications; /* the bug: no NULL check after the lookup */
-}
-
 static void UbCountNotificationChecked(void *arg)
 {
     UB_LOOKUP *lookup = arg;
@@ -59,6 +52,13 @@ static bool run(nmrh_thread_fn fn, UB_LOOKUP *lookup, void (*on_finding)(nmrh_wo
 }
 
 #ifdef RT_HAVE_SANITIZERS
+static void UbCountNotification(void *arg)
+{
+    UB_LOOKUP *lookup = arg;
+    UB_BINDING *binding = lookup->Found;
+    lookup->Seen = binding->Notifications; /* the bug: no NULL check after the lookup */
+}
+
 static void child_run(void)
 {
     UB_LOOKUP lookup = {NULL, 0};
