@@ -184,6 +184,7 @@ static void resume(nmrh_world *w, nmrh_thread *t)
     w->last_run = t;
     nmrh_fiber_switch(&w->main_fiber, &t->fiber);
     w->current = NULL;
+    nmrh_oracle_take_sanitizer_report(w); /* a TSan report parked while t ran (TSan builds) */
     /* A finished thread's stack serves the next thread spawned. */
     if (t->state == NMRH_THREAD_FINISHED) release_stack(w, t);
 }

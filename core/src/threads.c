@@ -42,10 +42,7 @@ static void give(nmrh_world *w)
 
 void nmrh_world_lock(nmrh_world *w)
 {
-    if (!w->threaded) {
-        nmrh_oracle_take_sanitizer_report(w);
-        return;
-    }
+    if (!w->threaded) return;
     nmrh_thread *self = self_in(w);
     uint32_t *d = depth_of(w, self);
     if ((*d)++ == 0) {
@@ -60,18 +57,6 @@ void nmrh_world_unlock(nmrh_world *w)
     if (!w->threaded) return;
     uint32_t *d = depth_of(w, self_in(w));
     if (--(*d) == 0) give(w);
-}
-
-nmrh_world *nmrh_harness_enter(void)
-{
-    nmrh_world *w = nmrh_world_current();
-    if (w) nmrh_world_lock(w);
-    return w;
-}
-
-void nmrh_harness_leave(nmrh_world **pw)
-{
-    if (*pw) nmrh_world_unlock(*pw);
 }
 
 uint32_t nmrh_harness_suspend(nmrh_world *w)

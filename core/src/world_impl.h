@@ -222,16 +222,28 @@ void nmrh_tls_set(const nmrh_tls *tls);
    NULL), and in real-thread mode the world lock is held until the function returns, with
    w->current naming the calling logical thread. Nested entries only count. In fiber mode it costs
    a branch. Around calls into module code the harness suspends the lock and resumes it after. */
-nmrh_world *nmrh_harness_enter(void);
-void nmrh_harness_leave(nmrh_world **w);
 #define NMRH_HARNESS(w) nmrh_world *w __attribute__((cleanup(nmrh_harness_leave))) = nmrh_harness_enter()
-/* The same for the thread that drives world `w` (the session, the stress runner). */
+/* The same for the thread that drives world `w` (the session, the stress runner), or any thread
+   that knows its world. */
 void nmrh_world_lock(nmrh_world *w);
 void nmrh_world_unlock(nmrh_world *w);
 /* Release the lock entirely while module code runs (returns what resume needs); no-ops in fiber
    mode. After resume the run may have stopped: a logical thread then parks and never returns. */
 uint32_t nmrh_harness_suspend(nmrh_world *w);
 void nmrh_harness_resume(nmrh_world *w, uint32_t depth);
+
+/* Inline so that fiber mode pays a test of one flag per kernel-shim or NMR call. */
+static inline nmrh_world *nmrh_harness_enter(void)
+{
+    nmrh_world *w = nmrh_world_current();
+    if (w && w->threaded) nmrh_world_lock(w);
+    return w;
+}
+
+static inline void nmrh_harness_leave(nmrh_world **w)
+{
+    if (*w && (*w)->threaded) nmrh_world_unlock(*w);
+}
 
 /* Real-thread counterparts of the scheduler (called by sched.c when w->threaded). */
 void nmrh_threads_init(nmrh_world *w);
