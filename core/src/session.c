@@ -136,9 +136,11 @@ int nmrh_session_run_with(nmrh_session *s, const nmrh_seq *seq, const nmrh_confi
 
 void nmrh_session_destroy(nmrh_session *s)
 {
-    /* Threads first: instance memory must outlive every (abandoned) thread that could use it. */
-    nmrh_world_destroy(s->world);
+    /* Threads first: instance memory must outlive every (abandoned) thread that could use it. A
+       real thread stuck in module code keeps its world, and the instances, alive. */
+    bool ended = nmrh_world_destroy(s->world);
     s->world = NULL;
+    if (!ended) return;
     nmrh_interp_release(&s->interp);
     free(s->decisions.values);
     s->decisions.values = NULL;

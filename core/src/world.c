@@ -71,10 +71,10 @@ nmrh_world *nmrh_world_create(const nmrh_config *cfg, nmrh_chooser *chooser)
     return w;
 }
 
-void nmrh_world_destroy(nmrh_world *w)
+bool nmrh_world_destroy(nmrh_world *w)
 {
-    if (!w) return;
-    if (w->threaded && !nmrh_threads_destroy(w)) return;
+    if (!w) return true;
+    if (w->threaded && !nmrh_threads_destroy(w)) return false;
     nmrh_sched_release_stacks(w);
     for (uint32_t i = 0; i < w->nthreads; i++) free(w->threads[i]);
     free(w->threads);
@@ -86,6 +86,7 @@ void nmrh_world_destroy(nmrh_world *w)
     free(w->finding.details);
     if (current && current->world == w) current = NULL;
     free(w);
+    return true;
 }
 
 void nmrh_world_module_unloaded(nmrh_world *w, uint32_t module)

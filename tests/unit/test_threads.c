@@ -125,7 +125,7 @@ static void test_hang_reported(check_tally *t)
     const nmrh_finding *f = nmrh_world_finding(w);
     CHECK(t, f && f->rule == NMRH_RULE_HANG);
     CHECK(t, f && strstr(f->message, "waiting for an event") != NULL);
-    nmrh_world_destroy(w); /* the blocked thread exits */
+    CHECK(t, nmrh_world_destroy(w)); /* the blocked thread exits */
 }
 
 typedef struct timed {
@@ -184,7 +184,7 @@ static void test_finding_parks_others(check_tally *t)
     const nmrh_finding *f = nmrh_world_finding(w);
     CHECK(t, f && f->rule == NMRH_RULE_SPINLOCK_MISUSE);
     CHECK(t, !nmrh_world_finish(w));
-    nmrh_world_destroy(w); /* joins the parked spinner; would hang if it were not parked */
+    CHECK(t, nmrh_world_destroy(w)); /* joins the parked spinner (would hang if it were not parked) */
 }
 
 int main(void)

@@ -68,7 +68,9 @@ void nmrh_world_pool_destroy(nmrh_world_pool *p);
 
 /* The chooser must outlive the world. Returns NULL only when out of memory. */
 nmrh_world *nmrh_world_create(const nmrh_config *cfg, nmrh_chooser *chooser);
-void nmrh_world_destroy(nmrh_world *w);
+/* Returns false only in real-thread mode when a thread never came back from module code: the world
+   is then left allocated (not freed), and so must be whatever its threads may still use. */
+bool nmrh_world_destroy(nmrh_world *w);
 /* The world running on this OS thread (set while a world runs threads), or NULL. */
 nmrh_world *nmrh_world_current(void);
 /* The logical thread running now in `w` (e.g. to tell from a callback which thread runs it), or NULL
