@@ -40,9 +40,8 @@ static void give(nmrh_world *w)
     pthread_mutex_unlock(&w->lock);
 }
 
-void nmrh_world_lock(nmrh_world *w)
+void nmrh_world_lock_threaded(nmrh_world *w)
 {
-    if (!w->threaded) return;
     nmrh_thread *self = self_in(w);
     uint32_t *d = depth_of(w, self);
     if ((*d)++ == 0) {
@@ -52,9 +51,8 @@ void nmrh_world_lock(nmrh_world *w)
     }
 }
 
-void nmrh_world_unlock(nmrh_world *w)
+void nmrh_world_unlock_threaded(nmrh_world *w)
 {
-    if (!w->threaded) return;
     uint32_t *d = depth_of(w, self_in(w));
     if (--(*d) == 0) give(w);
 }

@@ -225,8 +225,16 @@ void nmrh_tls_set(const nmrh_tls *tls);
 #define NMRH_HARNESS(w) nmrh_world *w __attribute__((cleanup(nmrh_harness_leave))) = nmrh_harness_enter()
 /* The same for the thread that drives world `w` (the session, the stress runner), or any thread
    that knows its world. */
-void nmrh_world_lock(nmrh_world *w);
-void nmrh_world_unlock(nmrh_world *w);
+void nmrh_world_lock_threaded(nmrh_world *w);
+void nmrh_world_unlock_threaded(nmrh_world *w);
+static inline void nmrh_world_lock(nmrh_world *w)
+{
+    if (w->threaded) nmrh_world_lock_threaded(w);
+}
+static inline void nmrh_world_unlock(nmrh_world *w)
+{
+    if (w->threaded) nmrh_world_unlock_threaded(w);
+}
 /* Release the lock entirely while module code runs (returns what resume needs); no-ops in fiber
    mode. After resume the run may have stopped: a logical thread then parks and never returns. */
 uint32_t nmrh_harness_suspend(nmrh_world *w);
@@ -236,13 +244,13 @@ void nmrh_harness_resume(nmrh_world *w, uint32_t depth);
 static inline nmrh_world *nmrh_harness_enter(void)
 {
     nmrh_world *w = nmrh_world_current();
-    if (w && w->threaded) nmrh_world_lock(w);
+    if (w && w->threaded) nmrh_world_lock_threaded(w);
     return w;
 }
 
 static inline void nmrh_harness_leave(nmrh_world **w)
 {
-    if (*w && (*w)->threaded) nmrh_world_unlock(*w);
+    if (*w && (*w)->threaded) nmrh_world_unlock_threaded(*w);
 }
 
 /* Real-thread counterparts of the scheduler (called by sched.c when w->threaded). */
