@@ -235,16 +235,16 @@ def run_all(jobs, args):
     """Runs the jobs, args.jobs at a time, each pinned to its own core when there are enough."""
     ncpu = os.cpu_count() or 1
     pin = shutil.which("taskset") is not None and args.jobs <= ncpu
-    todo = queue.Queue()
+    pending = queue.Queue()
     for j in jobs:
-        todo.put(j)
+        pending.put(j)
     results, lock = [], threading.Lock()
     log = open(os.path.join(args.out, "trials.jsonl"), "w", encoding="utf-8")
 
     def worker(core):
         while True:
             try:
-                job = todo.get_nowait()
+                job = pending.get_nowait()
             except queue.Empty:
                 return
             r = run_trial(job, args, core if pin else None)

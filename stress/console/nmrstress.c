@@ -246,13 +246,7 @@ static uint8_t *build_request(const options *o, uint32_t mode, uint64_t id, cons
     uint8_t *buf = calloc(1, sizeof(nmrk_request) + payload);
     if (!buf) return NULL;
     nmrk_request r;
-    memset(&r, 0, sizeof r);
-    r.magic = NMRK_REQUEST_MAGIC;
-    r.version = NMRK_PROTOCOL_VERSION;
-    r.header_size = sizeof r;
-    r.total_size = (uint32_t)(sizeof r + payload);
-    r.mode = mode;
-    r.payload_size = (uint32_t)payload;
+    nmrk_request_init(&r, mode, payload);
     r.seq_id = id;
     snprintf(r.target, sizeof r.target, "%s", target);
     snprintf(r.label, sizeof r.label, "%s", label);

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../../core/interpose/obs.h"
 #include "nmrh/module.h"
@@ -158,6 +159,25 @@ typedef struct nmrk_validated {
    bytes. On NMRK_OK fills *v with pointers into `in`. */
 nmrk_error nmrk_validate_request(const void *in, size_t in_len, size_t out_len, const nmrh_target *const *targets,
                                  nmrk_validated *v);
+
+/* A request header for `payload` bytes of sequences in `mode`: magic, version and sizes set,
+   everything else zero (target, label, seq_id, timing left to the caller). Inline: the console,
+   the tests and the fuzz tools build it without linking the driver's protocol code. */
+#if defined(__GNUC__) || defined(__clang__)
+#define NMRK_INLINE static inline __attribute__((unused))
+#else
+#define NMRK_INLINE static __inline
+#endif
+NMRK_INLINE void nmrk_request_init(nmrk_request *r, uint32_t mode, size_t payload)
+{
+    memset(r, 0, sizeof *r);
+    r->magic = NMRK_REQUEST_MAGIC;
+    r->version = NMRK_PROTOCOL_VERSION;
+    r->header_size = sizeof *r;
+    r->total_size = (uint32_t)(sizeof *r + payload);
+    r->mode = mode;
+    r->payload_size = (uint32_t)payload;
+}
 
 /* The target table as text (target / kind / param lines, NUL-terminated), for NMRK_IOCTL_QUERY.
    Returns the bytes needed including the NUL; writes only when they fit in cap. */

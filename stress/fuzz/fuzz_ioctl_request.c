@@ -97,13 +97,7 @@ static void wrapped(const uint8_t *data, size_t size, uint32_t mode)
     uint8_t *buf = calloc(1, sizeof(nmrk_request) + payload);
     REQUIRE(buf != NULL);
     nmrk_request r;
-    memset(&r, 0, sizeof r);
-    r.magic = NMRK_REQUEST_MAGIC;
-    r.version = NMRK_PROTOCOL_VERSION;
-    r.header_size = sizeof r;
-    r.total_size = (uint32_t)(sizeof r + payload);
-    r.payload_size = (uint32_t)payload;
-    r.mode = mode;
+    nmrk_request_init(&r, mode, payload);
     memcpy(r.target, "echo", 5);
     r.settle_ms = 100;
     if (mode == NMRK_MODE_REPLAY) {

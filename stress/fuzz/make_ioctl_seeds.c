@@ -17,13 +17,7 @@ static int write_request(const char *dir, const char *name, uint32_t mode, uint8
     size_t payload = 0;
     for (uint32_t i = 0; i < n; i++) payload += (mode == NMRK_MODE_STRESS ? 4 : 0) + sizes[i];
     nmrk_request r;
-    memset(&r, 0, sizeof r);
-    r.magic = NMRK_REQUEST_MAGIC;
-    r.version = NMRK_PROTOCOL_VERSION;
-    r.header_size = sizeof r;
-    r.total_size = (uint32_t)(sizeof r + payload);
-    r.mode = mode;
-    r.payload_size = (uint32_t)payload;
+    nmrk_request_init(&r, mode, payload);
     r.seq_id = 0x5eed;
     memcpy(r.target, "echo", 5);
     memcpy(r.label, "seed", 5);

@@ -33,13 +33,7 @@ uint8_t *kt_request(const char *target, const kt_params *p, uint8_t *const *seqs
     uint8_t *buf = calloc(1, sizeof(nmrk_request) + payload);
     CHECK(buf != NULL);
     nmrk_request r;
-    memset(&r, 0, sizeof r);
-    r.magic = NMRK_REQUEST_MAGIC;
-    r.version = NMRK_PROTOCOL_VERSION;
-    r.header_size = sizeof r;
-    r.total_size = (uint32_t)(sizeof r + payload);
-    r.mode = p->mode;
-    r.payload_size = (uint32_t)payload;
+    nmrk_request_init(&r, p->mode, payload);
     r.seq_id = 0x1234;
     snprintf(r.target, sizeof r.target, "%s", target);
     snprintf(r.label, sizeof r.label, "ktest");
