@@ -1,4 +1,5 @@
 #include "seqfile.h"
+#include "seqload.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -8,34 +9,10 @@ char *read_file(const char *path, size_t *size)
 {
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!in) return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t n = fread(buf + len, 1, cap - len, in);
-        len += n;
-        if (len < cap) break;
-        char *bigger = realloc(buf, cap * 2 + 1);
-        if (!bigger) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = bigger;
-        cap *= 2;
-    }
+    char *buf = seqload_read_stream(in, size);
     int failed = ferror(in);
     if (in != stdin) fclose(in);
-    if (!buf) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    if (failed) {
-        free(buf);
-        errno = EIO;
-        return NULL;
-    }
-    buf[len] = '\0';
-    *size = len;
+    if (!buf) errno = failed ? EIO : ENOMEM;
     return buf;
 }
 

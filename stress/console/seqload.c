@@ -4,10 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *seqload_read(const char *path, size_t *size)
+char *seqload_read_stream(FILE *in, size_t *size)
 {
-    FILE *in = fopen(path, "rb");
-    if (!in) return NULL;
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap + 1);
     while (buf) {
@@ -23,14 +21,22 @@ char *seqload_read(const char *path, size_t *size)
         buf = bigger;
         cap *= 2;
     }
-    int failed = ferror(in);
-    fclose(in);
-    if (!buf || failed) {
+    if (buf && ferror(in)) {
         free(buf);
-        return NULL;
+        buf = NULL;
     }
+    if (!buf) return NULL;
     buf[len] = '\0';
     *size = len;
+    return buf;
+}
+
+char *seqload_read(const char *path, size_t *size)
+{
+    FILE *in = fopen(path, "rb");
+    if (!in) return NULL;
+    char *buf = seqload_read_stream(in, size);
+    fclose(in);
     return buf;
 }
 

@@ -3,6 +3,7 @@
 #define NMRH_SEQLOAD_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "nmrh/seq.h"
@@ -22,6 +23,8 @@ int seqload_file(seqload *s, const char *path, const nmrh_target *target, char *
 void seqload_free(seqload *s);
 /* Whole file; NULL on failure. */
 char *seqload_read(const char *path, size_t *size);
+/* The rest of an open stream, NUL-terminated; NULL on a read error or out of memory. */
+char *seqload_read_stream(FILE *in, size_t *size);
 /* Does the name end in .nmrseq (or .nmrbin)? */
 int seqload_is_sequence_name(const char *name);
 
