@@ -471,16 +471,23 @@ static case_result replay_one(driver *d, const nmrh_target *target, const char *
     return c;
 }
 
+/* Opens the driver and finds o->target in it: EXIT_PASS, or the exit status (driver closed). */
+static int open_driver_target(const options *o, driver *d, const nmrh_target **target)
+{
+    if (!driver_open(d)) return EXIT_DRIVER;
+    *target = targetdesc_find(d->desc, o->target);
+    if (*target) return EXIT_PASS;
+    fprintf(stderr, "nmrstress: the driver has no target '%s' (nmrstress info)\n", o->target);
+    driver_close(d);
+    return EXIT_USAGE;
+}
+
 static int cmd_replay(const options *o, char **args, int nargs)
 {
     driver d;
-    if (!driver_open(&d)) return EXIT_DRIVER;
-    const nmrh_target *target = targetdesc_find(d.desc, o->target);
-    if (!target) {
-        fprintf(stderr, "nmrstress: the driver has no target '%s' (nmrstress info)\n", o->target);
-        driver_close(&d);
-        return EXIT_USAGE;
-    }
+    const nmrh_target *target;
+    int opened = open_driver_target(o, &d, &target);
+    if (opened != EXIT_PASS) return opened;
     int n;
     char **files = collect_files(args, nargs, &n);
     if (n == 0) {
@@ -534,13 +541,9 @@ typedef struct stress_seq {
 static int cmd_stress(options *o, char **args, int nargs)
 {
     driver d;
-    if (!driver_open(&d)) return EXIT_DRIVER;
-    const nmrh_target *target = targetdesc_find(d.desc, o->target);
-    if (!target) {
-        fprintf(stderr, "nmrstress: the driver has no target '%s' (nmrstress info)\n", o->target);
-        driver_close(&d);
-        return EXIT_USAGE;
-    }
+    const nmrh_target *target;
+    int opened = open_driver_target(o, &d, &target);
+    if (opened != EXIT_PASS) return opened;
     int n;
     char **files = collect_files(args, nargs, &n);
     stress_seq *seqs = calloc((size_t)(n ? n : 1), sizeof *seqs);
