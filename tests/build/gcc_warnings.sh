@@ -20,8 +20,9 @@ DIRS=(core modules tools tests/support tests/unit bench)
 CLANG_ONLY_MARKER='nmrh: clang-only'
 
 # Include directories: the union of the CMake targets' (core/CMakeLists.txt: nmrh_core;
-# modules/CMakeLists.txt: nmrh_echo; tests/CMakeLists.txt: nmrh_test_support).
-INCLUDE_DIRS=(core/include core/km/um core/km/netio modules/echo modules/counterparts tests/support)
+# modules/CMakeLists.txt: nmrh_echo; tests/CMakeLists.txt: nmrh_test_support; tools/CMakeLists.txt:
+# stress/console for seqload.h).
+INCLUDE_DIRS=(core/include core/km/um core/km/netio modules/echo modules/counterparts tests/support stress/console)
 
 # Defines per directory, as the CMake targets set them: keep in step with the
 # target_compile_definitions of core/, tools/ and tests/CMakeLists.txt.
