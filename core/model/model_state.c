@@ -96,9 +96,7 @@ void nmrh_model_check_free(nmrh_world *w, const void *p, size_t size)
         for (int s = SIDE_CLIENT; s <= SIDE_PROVIDER; s++) {
             const nmr_side *side = &b->side[s];
             const nmr_reg *r = s == SIDE_CLIENT ? b->client : b->provider;
-            bool has_cleanup = s == SIDE_CLIENT
-                                   ? ((const NPI_CLIENT_CHARACTERISTICS *)r->chars)->ClientCleanupBindingContext != NULL
-                                   : ((const NPI_PROVIDER_CHARACTERISTICS *)r->chars)->ProviderCleanupBindingContext != NULL;
+            bool has_cleanup = nmr_cleanup_fn(r) != NULL;
             if (!has_cleanup || side->cleanup_running || side->cleanup_done) continue;
             /* The dispatch table must outlive the binding as much as the context (the peer calls it). */
             const char *what = within(side->ctx, p, size)        ? "binding context"
