@@ -38,7 +38,7 @@ typedef struct nmrh_finding {
        life cycle broke (e.g. "NMR-CALL-AFTER-DETACH on the client binding context"), or for a
        use after free the object's allocation site ("object allocated in EchoClientAttachProvider").
        Empty: the signature is its own group. */
-    char group[128];
+    char group[160];
     char *details;         /* optional multi-line dump (blocked threads, binding states); may be NULL */
 } nmrh_finding;
 
