@@ -176,8 +176,10 @@ static void count_findings(const char *dir, int *signatures, unsigned long long 
     closedir(d);
 }
 
-/* Protocol coverage of the corpus, added incrementally: corpus inputs already passed the fuzz
-   target without a finding, so they replay safely in this process. */
+/* Protocol coverage of the corpus for the progress lines, added incrementally. Corpus inputs
+   replay safely in this process: they ran in the fuzz target without a crash (at most with a
+   known or suppressed oracle finding, which stops a world cleanly; sanitizer reports always end
+   their process, so such inputs never reach the corpus). */
 typedef struct corpus_scan {
     coverage_table table;
     char **seen;
@@ -191,7 +193,7 @@ static bool scan_seen(corpus_scan *s, const char *name)
     return false;
 }
 
-static void scan_corpus(corpus_scan *s, const char *dir, const nmrh_target *target, nmrh_seq *seq, bool final)
+static void scan_corpus(corpus_scan *s, const char *dir, const nmrh_target *target, nmrh_seq *seq)
 {
     DIR *d = opendir(dir);
     if (!d) return;
@@ -200,9 +202,9 @@ static void scan_corpus(corpus_scan *s, const char *dir, const nmrh_target *targ
         char path[PATH_MAX];
         bounded_printf(path, sizeof path, "%s/%s", dir, e->d_name);
         /* libFuzzer writes corpus files in place: one changed in the last 2 s may be half
-           written; it is read at the next scan (the final scan reads everything again). */
+           written; it is read at the next scan (the summary counts the final corpus afresh). */
         struct stat st;
-        if (!final && (stat(path, &st) != 0 || st.st_mtime + 2 > time(NULL))) continue;
+        if (stat(path, &st) != 0 || st.st_mtime + 2 > time(NULL)) continue;
         if (s->nseen == s->cap) {
             size_t cap = s->cap ? s->cap * 2 : 256;
             char **grown = realloc(s->seen, cap * sizeof *grown);
@@ -328,7 +330,7 @@ static int watch_fuzzer(pid_t pid, int fd, const char *log_path, const char *cor
         unsigned long long now = now_ms();
         if (now - last_report >= 10000) {
             last_report = now;
-            if (seq) scan_corpus(scan, corpus, target, seq, false);
+            if (seq) scan_corpus(scan, corpus, target, seq);
             int sigs;
             unsigned long long hits;
             count_findings(findings, &sigs, &hits);
