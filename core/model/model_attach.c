@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 
+#include "../src/sanitizer_query.h"
 #include "model_impl.h"
 
 static void *grow_array(void *array, uint32_t *cap, size_t elem)
@@ -138,6 +139,15 @@ NTSTATUS nmr_register(bool is_client, const void *chars, void *context, PHANDLE 
     nmr_require_thread(w, nmr_fn_name(fn));
     struct nmrh_model *m = w->model;
     char where[160]; /* messages are formatted only for a finding: this is the hot path */
+    /* Freed or unallocated characteristics are the module's mistake, not a crash of the model. */
+    size_t chars_size = is_client ? sizeof(NPI_CLIENT_CHARACTERISTICS) : sizeof(NPI_PROVIDER_CHARACTERISTICS);
+    if (nmrh_memory_poisoned(chars, chars_size)) {
+        nmrh_oracle_where(w, where, sizeof where);
+        nmr_api_enter(w, fn, NMRH_REF(NMRH_REF_NONE, 0));
+        nmrh_oracle_fail(w, NMRH_RULE_BAD_CHARACTERISTICS, NULL, "%s with characteristics in freed or unallocated memory on %s",
+                         nmr_fn_name(fn), where);
+        return STATUS_INVALID_PARAMETER;
+    }
     const NPI_REGISTRATION_INSTANCE *ri =
         !chars ? NULL
         : is_client ? &((const NPI_CLIENT_CHARACTERISTICS *)chars)->ClientRegistrationInstance
@@ -146,13 +156,15 @@ NTSTATUS nmr_register(bool is_client, const void *chars, void *context, PHANDLE 
                                           : ((const NPI_PROVIDER_CHARACTERISTICS *)chars)->ProviderAttachClient != NULL);
     bool has_detach = chars && (is_client ? ((const NPI_CLIENT_CHARACTERISTICS *)chars)->ClientDetachProvider != NULL
                                           : ((const NPI_PROVIDER_CHARACTERISTICS *)chars)->ProviderDetachClient != NULL);
-    if (!chars || !handle || !ri->NpiId || !ri->ModuleId || !has_attach || !has_detach) {
+    bool npi_id_freed = chars && ri->NpiId && nmrh_memory_poisoned(ri->NpiId, sizeof(GUID));
+    if (!chars || !handle || !ri->NpiId || !ri->ModuleId || !has_attach || !has_detach || npi_id_freed) {
         nmrh_oracle_where(w, where, sizeof where);
         nmr_api_enter(w, fn, NMRH_REF(NMRH_REF_NONE, 0));
         nmrh_oracle_fail(w, NMRH_RULE_BAD_CHARACTERISTICS, NULL, "%s with %s on %s", nmr_fn_name(fn),
                          !chars ? "NULL characteristics" : !handle ? "a NULL handle pointer"
                          : !ri->NpiId ? "a NULL NpiId" : !ri->ModuleId ? "a NULL ModuleId"
-                         : !has_attach ? "no attach callback" : "no detach callback", where);
+                         : !has_attach ? "no attach callback" : !has_detach ? "no detach callback"
+                         : "an NpiId in freed or unallocated memory", where);
         return STATUS_INVALID_PARAMETER;
     }
     nmr_reg *r = new_reg(w, is_client, chars, context);

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "../src/sanitizer_query.h"
 #include "model_impl.h"
 
 void nmr_reg_snapshot(nmr_reg *r, const void *chars)
@@ -72,9 +73,20 @@ static const char *changed_field(const nmr_reg *r)
 bool nmr_reg_unchanged(nmrh_world *w, const nmr_reg *r, const char *use)
 {
     if (r->failed) return true; /* never registered: nothing kept */
+    char name[96], where[160];
+    size_t size = r->is_client ? sizeof(NPI_CLIENT_CHARACTERISTICS) : sizeof(NPI_PROVIDER_CHARACTERISTICS);
+    if (nmrh_memory_poisoned(r->chars, size) || nmrh_memory_poisoned(nmr_reg_instance(r)->NpiId, sizeof(GUID))) {
+        /* Freed some other way than through the pool (which reports it at the free). */
+        nmr_reg_name(w, r, name, sizeof name);
+        nmrh_oracle_where(w, where, sizeof where);
+        nmrh_oracle_fail(w, NMRH_RULE_FREED_WHILE_REGISTERED, NULL,
+                         "the %s of %s (module %s) are in freed memory while registered, seen before %s, on %s",
+                         nmrh_memory_poisoned(r->chars, size) ? "characteristics" : "NPI id", name,
+                         nmrh_world_module_name(w, r->module), use, where);
+        return false;
+    }
     const char *field = changed_field(r);
     if (!field) return true;
-    char name[96], where[160];
     nmr_reg_name(w, r, name, sizeof name);
     nmrh_oracle_where(w, where, sizeof where);
     nmrh_oracle_fail(w, NMRH_RULE_REGISTRATION_CHANGED, NULL,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "finding_group.h"
+#include "sanitizer_query.h"
 #include "world_impl.h"
 
 #if defined(__has_feature)
@@ -208,6 +209,17 @@ void nmrh_object_group(const void *object, const char *fallback, char *out, size
     (void)object;
 #endif
     snprintf(out, size, "%s", fallback);
+}
+
+bool nmrh_memory_poisoned(const void *p, size_t size)
+{
+#ifdef NMRH_HAVE_ASAN
+    return p && __asan_region_is_poisoned((void *)p, size) != NULL;
+#else
+    (void)p;
+    (void)size;
+    return false;
+#endif
 }
 
 /* ---- UndefinedBehaviorSanitizer ---- */

@@ -24,6 +24,7 @@
 #define RG_CLEAR_DETACH     0x0400u /* clears its detach callback between Deregister and Wait */
 #define RG_CLEAR_CLEANUP    0x0800u /* clears its cleanup callback between Deregister and Wait */
 #define RG_SWAP_NPI_ID      0x1000u /* points its NpiId elsewhere between Deregister and Wait */
+#define RG_FREED_CHARS      0x2000u /* registers characteristics it has already freed */
 
 #define RG_BINDING_TAG RT_TAG('R', 'g', 'B', 'd')
 
@@ -181,6 +182,14 @@ static NTSTATUS RgLoad(void *Instance, ULONG Param)
     }
     if (m->Bugs & RG_NO_NPI_ID) ri->NpiId = NULL;
     if (m->Bugs & RG_NO_MODULE_ID) ri->ModuleId = NULL;
+    if (m->Bugs & RG_FREED_CHARS) {
+        /* A heap copy, freed by an error path that forgot the registration still needs it. */
+        PVOID copy = ExAllocatePool2(POOL_FLAG_NON_PAGED, sizeof(m->Characteristics), RG_BINDING_TAG);
+        if (copy == NULL) return STATUS_INSUFFICIENT_RESOURCES;
+        RtlCopyMemory(copy, &m->Characteristics, sizeof(m->Characteristics));
+        ExFreePoolWithTag(copy, RG_BINDING_TAG);
+        return m->IsProvider ? NmrRegisterProvider(copy, m, handle) : NmrRegisterClient(copy, m, handle);
+    }
     if (m->IsProvider)
         return NmrRegisterProvider((m->Bugs & RG_NULL_CHARS) ? NULL : &m->Characteristics.Provider, m, handle);
     return NmrRegisterClient((m->Bugs & RG_NULL_CHARS) ? NULL : &m->Characteristics.Client, m, handle);
@@ -267,6 +276,20 @@ static void test_bad_characteristics(check_tally *t)
                               side ? "reg-provider" : "reg-client");
             rs_end(&r);
         }
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    /* Freed characteristics: the model asks ASan before reading them (without ASan it cannot
+       know, and the test would read freed memory). */
+    for (ULONG side = 0; side <= RG_PROVIDER; side += RG_PROVIDER) {
+        rs_run fr;
+        test_instance *fpeer, *fs;
+        reg_run(&fr, &fpeer, &fs, side | RG_FREED_CHARS);
+        rs_expect_finding(t, fr.w, NMRH_RULE_BAD_CHARACTERISTICS, side ? "NmrRegisterProvider" : "NmrRegisterClient",
+                          "with characteristics in freed or unallocated memory");
+        rs_end(&fr);
+    }
+#endif
+#endif
     rs_run r;
     test_instance *peer, *s;
     reg_run(&r, &peer, &s, RG_NULL_OUT_PTR);
