@@ -108,7 +108,7 @@ def is_exe(p):
 
 def read_findings(findings_dir):
     """Signature directories written by the fuzz target: [(signature, smallest .bin, when the first
-    input was saved, in ns of the epoch)]."""
+    input was saved, in ns of the epoch, the bug it belongs to ("# bug:", else the signature))]."""
     out = []
     if not os.path.isdir(findings_dir):
         return out
@@ -116,7 +116,7 @@ def read_findings(findings_dir):
         sigdir = os.path.join(findings_dir, d)
         if not os.path.isdir(sigdir):
             continue
-        sig, best = d, None
+        sig, best, group = d, None, None
         bins = sorted((os.path.getsize(os.path.join(sigdir, f)), f) for f in os.listdir(sigdir) if f.endswith(".bin"))
         saved = min((os.stat(os.path.join(sigdir, f)).st_mtime_ns for _, f in bins), default=None)
         if bins:
@@ -129,9 +129,11 @@ def read_findings(findings_dir):
                             break
                         if line.startswith("# signature: "):
                             sig = line[len("# signature: "):].strip()
+                        if line.startswith("# bug: "):
+                            group = line[len("# bug: "):].strip()
             except OSError:
                 pass
-        out.append((sig, best, saved))
+        out.append((sig, best, saved, group or sig))
     return out
 
 
@@ -197,8 +199,11 @@ def run_trial(job, args, core):
         elapsed = time.monotonic() - start
     found = read_findings(findings)
     execs, inited, error = parse_log(log_path)
-    accepted = sorted(((s, f, t) for s, f, t in found if s in bug["signatures"]), key=lambda a: a[2] or 0)
-    others = [s for s, _, _ in found if s not in bug["signatures"]]
+    accepted = sorted(((s, f, t) for s, f, t, _ in found if s in bug["signatures"]), key=lambda a: a[2] or 0)
+    # Other findings count as bugs, not signatures: a signature whose bug (group) also has an
+    # accepted signature is the seeded bug seen from another place.
+    seeded_groups = {g for s, _, _, g in found if s in bug["signatures"]}
+    others = sorted({g for s, _, _, g in found if s not in bug["signatures"] and g not in seeded_groups})
     # Detection time: when the finding was reported (its input saved to disk by the finding hook),
     # not when the process exited after it (libFuzzer's crash handler symbolises a stack trace
     # first, about 0.1 s, the same in every configuration).
@@ -223,7 +228,8 @@ def run_trial(job, args, core):
         "time": round(reported, 3), "exit_time": round(elapsed, 3),
         "signature": accepted[0][0] if accepted else None,
         "input": os.path.relpath(accepted[0][1], args.out) if accepted and accepted[0][1] else None,
-        "other_signatures": others, "exit": rc, "executions": execs,
+        "other_signatures": others,  # other bugs (groups), named by group
+        "exit": rc, "executions": execs,
         # libFuzzer configurations: a detection before INITED came from the seed corpus itself.
         "from_seed_corpus": bool(accepted) and config == "full" and not inited,
         "error": error if outcome in ("error", "killed") else None,
@@ -433,7 +439,7 @@ def table(data):
             if c["seed_corpus_detections"]:
                 det += f" ({c['seed_corpus_detections']} seed)"
             if c["other_findings"]:
-                det += " ⚠ other: " + ", ".join(c["other_findings"])
+                det += f" ⚠ {len(c['other_findings'])} other bug(s): " + ", ".join(c["other_findings"])
             rep = ""
             if config == "full":
                 m = data["reproducers"].get(bug["target"])
@@ -468,6 +474,10 @@ def verdict(data):
         elif n and f["median"] is not None and not math.isinf(f["median"]):
             censored.append(f"{t} (naive {n['detections']}/{n['trials']}: at least {budget / f['median']:.0f}x)")
     bad = [t for t, ok in full_all if not ok]
+    # Counted in bugs: a seeded bug is detected when any of its accepted signatures is reported,
+    # however many other signatures of the same bug come with it.
+    found_bugs = [t for t in (b["target"] for b in data["bugs"]) if s.get(f"{t}/full") and s[f"{t}/full"]["detections"]]
+    out.append(f"- Seeded bugs detected by the full harness (in at least one trial): {len(found_bugs)} of {len(full_all)}")
     out.append(f"- Full harness detects every bug in every trial within {budget:g} s: "
                + ("**met**" if not bad and full_all else f"**not met** ({', '.join(bad)})"))
     slow = [t for t, ok in fast if not ok]

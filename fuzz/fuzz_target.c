@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "nmrh/finding_file.h"
+#include "nmrh/finding_policy.h"
 #include "nmrh/oracle.h"
 #include "nmrh/session.h"
 #include "nmrh/targets.h"
@@ -31,17 +32,18 @@ typedef struct fuzz_input {
     const uint8_t *data;
     size_t size;
     const nmrh_seq *seq;
+    nmrh_finding_action action;
 } fuzz_input;
+
+/* Process-lifetime: where findings go, the suppression file, when a known signature continues. */
+static nmrh_finding_policy policy;
 
 static void save_finding(nmrh_world *w, const nmrh_finding *f, void *user)
 {
     (void)w;
-    const fuzz_input *in = user;
-    const char *dir = getenv("NMRH_FINDINGS_DIR");
-    if (!dir || !*dir) dir = "nmrh-findings";
-    fprintf(stderr, "FINDING %s: %s\n", f->signature, f->message);
-    if (nmrh_finding_save(dir, TARGET_NAME, f, in->seq, in->data, in->size) != 0)
-        perror("nmrh: cannot save finding");
+    fuzz_input *in = user;
+    in->action = nmrh_finding_policy_record(&policy, f, in->seq, in->data, in->size);
+    if (in->action == NMRH_FINDING_STOP) fprintf(stderr, "FINDING %s: %s\n", f->signature, f->message);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -53,6 +55,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         fprintf(stderr, "nmrh: the fuzz target's nmrh target is not compiled in\n");
         abort();
     }
+    char err[512];
+    if (nmrh_finding_policy_init(&policy, TARGET_NAME, err, sizeof err) != 0) {
+        fprintf(stderr, "nmrh: %s\n", err);
+        exit(2);
+    }
     return 0;
 }
 
@@ -61,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nmrh_seq *seq = malloc(sizeof *seq);
     if (!seq) return 0;
     nmrh_seq_decode(seq, TARGET(), data, size);
-    fuzz_input in = {data, size, seq};
+    fuzz_input in = {data, size, seq, NMRH_FINDING_STOP};
     nmrh_config cfg;
     nmrh_config_init(&cfg);
     cfg.on_finding = save_finding;
@@ -70,7 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int clean = nmrh_session_run(&s, seq, &cfg);
     nmrh_session_destroy(&s);
     free(seq);
-    /* The finding is on disk; a crash is how libFuzzer learns that this input is special. */
-    if (clean == 0) abort();
+    /* The finding is on disk; a crash is how libFuzzer learns that this input is special. A known
+       or suppressed signature is not special any more: the input explores on (finding_policy.h). */
+    if (clean == 0 && in.action == NMRH_FINDING_STOP) abort();
     return 0;
 }

@@ -62,6 +62,16 @@ static void add_file(coverage_table *t, const char *path, const nmrh_target *tar
     seqfile_free(&f);
 }
 
+int coverage_scan_path(coverage_table *t, const char *path, const nmrh_target *target)
+{
+    int errors = 0;
+    pathlist files = {0};
+    if (pathlist_add(&files, path) != 0) errors++;
+    for (size_t k = 0; k < files.count; k++) add_file(t, files.paths[k], target, &errors);
+    pathlist_free(&files);
+    return errors;
+}
+
 int cmd_coverage(int argc, char **argv)
 {
     const char *target_name = "echo";
@@ -92,10 +102,7 @@ int cmd_coverage(int argc, char **argv)
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1]) continue;
-        pathlist files = {0};
-        if (pathlist_add(&files, argv[i]) != 0) errors++;
-        for (size_t k = 0; k < files.count; k++) add_file(&t, files.paths[k], target, &errors);
-        pathlist_free(&files);
+        errors += coverage_scan_path(&t, argv[i], target);
     }
     coverage_print(&t, stdout);
     return errors ? EXIT_USAGE : EXIT_CLEAN;

@@ -3,7 +3,12 @@
  * not end the campaign), shows progress, and at the end minimises one input per finding
  * signature into a reproducer and prints a summary.
  *
- * Layout of --out DIR:  corpus/ (kept between runs)  findings/<signature>/  artifacts/  fuzz.log
+ * Layout of --out DIR:  corpus/ (kept between runs)  findings/<signature>/  suppressed/<signature>/
+ *                       artifacts/  fuzz.log
+ *
+ * A signature seen --continue-after times no longer stops the input that hits it (libFuzzer may
+ * keep that input and explore from it), so bugs behind a first symptom are reached; signatures
+ * of the --suppress file are counted but are not findings (nmrh/finding_policy.h).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +30,7 @@
 #include "minimize.h"
 #include "probe.h"
 #include "nmrh/finding_file.h"
+#include "nmrh/finding_policy.h"
 #include "nmrh/session.h"
 #include "seqfile.h"
 
@@ -45,19 +51,26 @@ static const char fuzz_help[] =
     "  --fuzzer PATH          the libFuzzer binary (default: fuzz/fuzz_TARGET next to this tool)\n"
     "  --dict FILE            libFuzzer dictionary (default: fuzz/TARGET.dict next to this tool, if any)\n"
     "  --seeds DIR            binary seed inputs (default: fuzz/seeds next to this tool, if any)\n"
+    "  --suppress FILE        signatures accepted by design, one a line with the reason after it\n"
+    "                         ('SIGNATURE  REASON'; a trailing * matches a prefix): counted and shown,\n"
+    "                         not findings, and fuzzing goes on past them\n"
+    "  --continue-after N     after N saved hits of a signature, inputs that hit it again are recorded\n"
+    "                         and fuzzed on instead of being handled as crashes, so bugs behind it are\n"
+    "                         found (default 1; 'never' = every hit is a crash). Sanitizer reports\n"
+    "                         always end their run\n"
     "  -- ARGS                further arguments passed to libFuzzer as they are\n"
     "\n"
     "Exit status: 0 no finding, 1 findings (reproducers under DIR/findings), 2 bad usage or setup.\n";
 
 typedef struct fuzz_opts {
-    const char *target, *out, *fuzzer, *seed, *dict, *seeds;
-    long seconds, jobs, minimize_seconds;
+    const char *target, *out, *fuzzer, *seed, *dict, *seeds, *suppress;
+    long seconds, jobs, minimize_seconds, continue_after;
     int nextra;
     char **extra;
 } fuzz_opts;
 
 typedef struct fuzz_stats {
-    unsigned long long execs, cov, ft, corpus, exec_per_sec, crashes, elapsed;
+    unsigned long long execs, cov, ft, corpus, crashes;
     int seen;
 } fuzz_stats;
 
@@ -65,6 +78,7 @@ typedef struct finding_summary {
     char dir[PATH_MAX];
     char signature[160];
     char message[384];
+    char bug[160];             /* the group ("# bug:" of its saved inputs) */
     unsigned long long hits;
     char reproducer[PATH_MAX];
     unsigned records;
@@ -115,8 +129,25 @@ static void parse_stats(const char *line, fuzz_stats *st)
     unsigned long long execs, cov, ft, corp, eps, oom, timeout, crash, t;
     if (sscanf(line, "#%llu: cov: %llu ft: %llu corp: %llu exec/s %llu oom/timeout/crash: %llu/%llu/%llu time: %llus", &execs,
                &cov, &ft, &corp, &eps, &oom, &timeout, &crash, &t) == 9) {
-        *st = (fuzz_stats){execs, cov, ft, corp, eps, crash, t, 1};
+        /* libFuzzer's exec/s and time are its own (rounded, per job); the tool divides the
+           executions by its own clock instead (elapsed_ms). */
+        (void)eps;
+        (void)t;
+        *st = (fuzz_stats){execs, cov, ft, corp, crash, 1};
     }
+}
+
+static unsigned long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000ull + (unsigned long long)ts.tv_nsec / 1000000ull;
+}
+
+/* Executions per second over the whole run so far: executions divided by elapsed time. */
+static unsigned long long per_second(unsigned long long execs, unsigned long long elapsed_ms)
+{
+    return elapsed_ms ? execs * 1000ull / elapsed_ms : 0;
 }
 
 static unsigned long long file_size(const char *path)
@@ -145,8 +176,10 @@ static void count_findings(const char *dir, int *signatures, unsigned long long 
     closedir(d);
 }
 
-/* Protocol coverage of the corpus, added incrementally: corpus inputs already passed the fuzz
-   target without a finding, so they replay safely in this process. */
+/* Protocol coverage of the corpus for the progress lines, added incrementally. Corpus inputs
+   replay safely in this process: they ran in the fuzz target without a crash (at most with a
+   known or suppressed oracle finding, which stops a world cleanly; sanitizer reports always end
+   their process, so such inputs never reach the corpus). */
 typedef struct corpus_scan {
     coverage_table table;
     char **seen;
@@ -160,12 +193,19 @@ static bool scan_seen(corpus_scan *s, const char *name)
     return false;
 }
 
-static void scan_corpus(corpus_scan *s, const char *dir, const nmrh_target *target, nmrh_seq *seq)
+static void scan_corpus(corpus_scan *s, const char *dir, const nmrh_target *target, bool final)
 {
     DIR *d = opendir(dir);
     if (!d) return;
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         if (e->d_name[0] == '.' || scan_seen(s, e->d_name)) continue;
+        char path[PATH_MAX];
+        bounded_printf(path, sizeof path, "%s/%s", dir, e->d_name);
+        /* libFuzzer writes corpus files in place: one changed in the last 2 s may be half
+           written; it is read at the next scan (the summary counts the final corpus afresh,
+           after libFuzzer has exited). */
+        struct stat st;
+        if (!final && (stat(path, &st) != 0 || st.st_mtime + 2 > time(NULL))) continue;
         if (s->nseen == s->cap) {
             size_t cap = s->cap ? s->cap * 2 : 256;
             char **grown = realloc(s->seen, cap * sizeof *grown);
@@ -174,16 +214,15 @@ static void scan_corpus(corpus_scan *s, const char *dir, const nmrh_target *targ
             s->cap = cap;
         }
         s->seen[s->nseen++] = strdup(e->d_name);
-        char path[PATH_MAX];
-        bounded_printf(path, sizeof path, "%s/%s", dir, e->d_name);
-        size_t size = 0;
-        char *data = read_file(path, &size);
-        if (!data) continue;
-        nmrh_seq_decode(seq, target, (const uint8_t *)data, size);
-        free(data);
-        nmrh_session session;
-        if (nmrh_session_run(&session, seq, NULL) >= 0) coverage_add(&s->table, nmrh_world_transitions(session.world));
-        nmrh_session_destroy(&session);
+        /* Read as nmrh coverage reads it (seqfile_load: text or binary by content). */
+        seqfile sf;
+        if (seqfile_load(&sf, path, target)) {
+            nmrh_session session;
+            if (nmrh_session_run(&session, sf.seq, NULL) >= 0)
+                coverage_add(&s->table, nmrh_world_transitions(session.world));
+            nmrh_session_destroy(&session);
+        }
+        seqfile_free(&sf);
     }
     closedir(d);
 }
@@ -194,17 +233,17 @@ static void scan_free(corpus_scan *s)
     free(s->seen);
 }
 
-static void progress(FILE *out, long elapsed, const fuzz_stats *st, const corpus_scan *scan, int sigs,
+static void progress(FILE *out, unsigned long long elapsed_ms, const fuzz_stats *st, const corpus_scan *scan, int sigs,
                      unsigned long long hits)
 {
-    fprintf(out, "[%4lds] execs %llu (%llu/s)  code cov %llu  corpus %llu  protocol %d/%d transitions  findings %llu (%d signature%s)\n",
-            elapsed, st->execs, st->exec_per_sec, st->cov, st->corpus, coverage_reached(&scan->table),
+    fprintf(out, "[%4llus] execs %llu (%llu/s)  code cov %llu  corpus %llu  protocol %d/%d transitions  findings %llu (%d signature%s)\n",
+            elapsed_ms / 1000, st->execs, per_second(st->execs, elapsed_ms), st->cov, st->corpus, coverage_reached(&scan->table),
             NMRH_TRANSITION_COUNT, hits, sigs, sigs == 1 ? "" : "s");
     fflush(out);
 }
 
 static pid_t start_fuzzer(const fuzz_opts *o, const char *fuzzer, const char *dict, const char *seeds, char *const corpus,
-                          const char *artifacts, const char *findings, int *err_fd)
+                          const char *artifacts, const char *findings, const char *suppressed, int *err_fd)
 {
     char fork_arg[32], time_arg[48], dict_arg[PATH_MAX + 8], art_arg[PATH_MAX + 20], seed_arg[48];
     bounded_printf(fork_arg, sizeof fork_arg, "-fork=%ld", o->jobs);
@@ -241,6 +280,14 @@ static pid_t start_fuzzer(const fuzz_opts *o, const char *fuzzer, const char *di
         close(fds[0]);
         close(fds[1]);
         setenv("NMRH_FINDINGS_DIR", findings, 1);
+        setenv("NMRH_SUPPRESSED_DIR", suppressed, 1);
+        char after[32];
+        bounded_printf(after, sizeof after, "%ld", o->continue_after);
+        setenv("NMRH_CONTINUE_AFTER", after, 1);
+        if (o->suppress)
+            setenv("NMRH_SUPPRESS", o->suppress, 1);
+        else
+            unsetenv("NMRH_SUPPRESS");
         execv(fuzzer, (char *const *)argv);
         fprintf(stderr, "nmrh fuzz: cannot run %s: %s\n", fuzzer, strerror(errno));
         _exit(127);
@@ -252,13 +299,13 @@ static pid_t start_fuzzer(const fuzz_opts *o, const char *fuzzer, const char *di
 
 /* Reads the fuzzer's output into fuzz.log and the stats until it exits, printing progress. */
 static int watch_fuzzer(pid_t pid, int fd, const char *log_path, const char *corpus, const char *findings,
-                        const nmrh_target *target, corpus_scan *scan, fuzz_stats *st)
+                        const nmrh_target *target, corpus_scan *scan, fuzz_stats *st, unsigned long long start_ms,
+                        unsigned long long *elapsed_ms)
 {
     FILE *log = fopen(log_path, "w");
-    nmrh_seq *seq = malloc(sizeof *seq);
     char buf[8192], line[4096];
     size_t line_len = 0;
-    time_t start = time(NULL), last_report = start;
+    unsigned long long last_report = start_ms;
     int status = 0;
     for (;;) {
         struct pollfd p = {fd, POLLIN, 0};
@@ -281,22 +328,21 @@ static int watch_fuzzer(pid_t pid, int fd, const char *log_path, const char *cor
         } else if (r < 0 && errno != EINTR) {
             break;
         }
-        time_t now = time(NULL);
-        if (now - last_report >= 10) {
+        unsigned long long now = now_ms();
+        if (now - last_report >= 10000) {
             last_report = now;
-            if (seq) scan_corpus(scan, corpus, target, seq);
+            scan_corpus(scan, corpus, target, false);
             int sigs;
             unsigned long long hits;
             count_findings(findings, &sigs, &hits);
-            progress(stdout, (long)(now - start), st, scan, sigs, hits);
+            progress(stdout, now - start_ms, st, scan, sigs, hits);
         }
     }
     close(fd);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    *elapsed_ms = now_ms() - start_ms;
     if (log) fclose(log);
-    if (seq) scan_corpus(scan, corpus, target, seq);
-    free(seq);
     return status;
 }
 
@@ -310,6 +356,7 @@ static void read_header(const char *path, finding_summary *f)
         line[strcspn(line, "\n")] = '\0';
         if (strncmp(line, "# signature: ", 13) == 0) bounded_printf(f->signature, sizeof f->signature, "%s", line + 13);
         if (strncmp(line, "# message: ", 11) == 0) bounded_printf(f->message, sizeof f->message, "%s", line + 11);
+        if (strncmp(line, "# bug: ", 7) == 0) bounded_printf(f->bug, sizeof f->bug, "%s", line + 7);
     }
     fclose(in);
 }
@@ -335,9 +382,25 @@ static bool smallest_input(const char *dir, char *out, size_t size)
     return best != ULLONG_MAX;
 }
 
-static int by_hits(const void *a, const void *b)
+/* Hits of every signature of the bug `bug` in list[0..n). */
+static unsigned long long bug_hits(const finding_summary *list, size_t n, const char *bug)
+{
+    unsigned long long h = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i].bug, bug) == 0) h += list[i].hits;
+    return h;
+}
+
+/* Bugs by total hits, then signatures of a bug by hits. */
+static const finding_summary *sort_list;
+static size_t sort_n;
+static int by_bug_then_hits(const void *a, const void *b)
 {
     const finding_summary *x = a, *y = b;
+    if (strcmp(x->bug, y->bug) != 0) {
+        unsigned long long hx = bug_hits(sort_list, sort_n, x->bug), hy = bug_hits(sort_list, sort_n, y->bug);
+        return hx < hy ? 1 : hx > hy ? -1 : strcmp(x->bug, y->bug);
+    }
     return x->hits < y->hits ? 1 : x->hits > y->hits ? -1 : strcmp(x->signature, y->signature);
 }
 
@@ -370,6 +433,7 @@ static size_t collect_findings(const char *findings, const fuzz_opts *o, const n
         f->hits = file_size(hits);
         bounded_printf(text, sizeof text, "%.*s.nmrseq", (int)(strlen(input) - 4), input);
         read_header(text, f);
+        if (!f->bug[0]) bounded_printf(f->bug, sizeof f->bug, "%s", f->signature);
 
         seqfile sf;
         if (!seqfile_load(&sf, input, target)) {
@@ -391,15 +455,38 @@ static size_t collect_findings(const char *findings, const fuzz_opts *o, const n
         seqfile_free(&sf);
     }
     closedir(d);
-    if (n) qsort(list, n, sizeof *list, by_hits);
+    sort_list = list;
+    sort_n = n;
+    if (n) qsort(list, n, sizeof *list, by_bug_then_hits);
     *out = list;
     return n;
+}
+
+/* Signatures of the suppression file seen in this output directory: hits and reason. */
+static void print_suppressed(const char *dir, const nmrh_suppression *items, size_t count)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    bool header = false;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.') continue;
+        char hits[PATH_MAX];
+        bounded_printf(hits, sizeof hits, "%s/%s/hits", dir, e->d_name);
+        unsigned long long h = file_size(hits);
+        if (!h) continue;
+        const nmrh_suppression *why = nmrh_suppressions_match(items, count, e->d_name);
+        if (!header) printf("suppressed:        (accepted by design: not findings)\n");
+        header = true;
+        printf("  %-40s %llu hit%s  %s\n", e->d_name, h, h == 1 ? "" : "s",
+               why ? why->reason : "(suppressed in an earlier run; no longer in the suppression file)");
+    }
+    closedir(d);
 }
 
 static bool parse_args(int argc, char **argv, fuzz_opts *o)
 {
     bool bad = false;
-    const char *time_s = "60", *jobs_s = "1", *min_s = "60";
+    const char *time_s = "60", *jobs_s = "1", *min_s = "60", *after_s = "1";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) {
             o->extra = argv + i + 1;
@@ -415,6 +502,8 @@ static bool parse_args(int argc, char **argv, fuzz_opts *o)
         if (tool_option_value(argc, argv, &i, "--fuzzer", &o->fuzzer, &bad)) continue;
         if (tool_option_value(argc, argv, &i, "--dict", &o->dict, &bad)) continue;
         if (tool_option_value(argc, argv, &i, "--seeds", &o->seeds, &bad)) continue;
+        if (tool_option_value(argc, argv, &i, "--suppress", &o->suppress, &bad)) continue;
+        if (tool_option_value(argc, argv, &i, "--continue-after", &after_s, &bad)) continue;
         fprintf(stderr, "nmrh fuzz: unexpected argument '%s'\n", argv[i]);
         bad = true;
     }
@@ -428,6 +517,12 @@ static bool parse_args(int argc, char **argv, fuzz_opts *o)
     }
     if (!bad && !tool_parse_long(min_s, 0, &o->minimize_seconds)) {
         fprintf(stderr, "nmrh fuzz: --minimize-time takes a number of seconds, not '%s'\n", min_s);
+        bad = true;
+    }
+    if (!bad && strcmp(after_s, "never") == 0) {
+        o->continue_after = -1;
+    } else if (!bad && !tool_parse_long(after_s, 0, &o->continue_after)) {
+        fprintf(stderr, "nmrh fuzz: --continue-after takes a number of hits or 'never', not '%s'\n", after_s);
         bad = true;
     }
     long seed;
@@ -445,7 +540,7 @@ int cmd_fuzz(int argc, char **argv)
             fputs(fuzz_help, stdout);
             return EXIT_CLEAN;
         }
-    fuzz_opts o = {"echo", NULL, NULL, NULL, NULL, NULL, 60, 1, 60, 0, NULL};
+    fuzz_opts o = {"echo", NULL, NULL, NULL, NULL, NULL, NULL, 60, 1, 60, 1, 0, NULL};
     if (!parse_args(argc, argv, &o)) {
         fputs(fuzz_help, stderr);
         return EXIT_USAGE;
@@ -494,23 +589,40 @@ int cmd_fuzz(int argc, char **argv)
     else
         bounded_printf(out, sizeof out, "nmrh-out/%s", target->name);
 
+    /* The suppression file is checked here, so a mistake in it is reported once, with its line. */
+    nmrh_suppression *suppressions = NULL;
+    size_t nsuppressions = 0;
+    char abs_suppress[PATH_MAX];
+    if (o.suppress) {
+        char err[PATH_MAX + 200];
+        if (nmrh_suppressions_load(o.suppress, &suppressions, &nsuppressions, err, sizeof err) != 0) {
+            fprintf(stderr, "nmrh fuzz: %s\n", err);
+            return EXIT_USAGE;
+        }
+        if (realpath(o.suppress, abs_suppress)) o.suppress = abs_suppress;
+    }
+
     char corpus[PATH_MAX + 16], findings[PATH_MAX + 16], artifacts[PATH_MAX + 16], log_path[PATH_MAX + 16];
+    char suppressed[PATH_MAX + 16];
+    bounded_printf(suppressed, sizeof suppressed, "%s/suppressed", out);
     bounded_printf(corpus, sizeof corpus, "%s/corpus", out);
     bounded_printf(findings, sizeof findings, "%s/findings", out);
     bounded_printf(artifacts, sizeof artifacts, "%s/artifacts", out);
     bounded_printf(log_path, sizeof log_path, "%s/fuzz.log", out);
-    if (nmrh_mkdir_p(corpus) || nmrh_mkdir_p(findings) || nmrh_mkdir_p(artifacts)) {
+    if (nmrh_mkdir_p(corpus) || nmrh_mkdir_p(findings) || nmrh_mkdir_p(artifacts) || nmrh_mkdir_p(suppressed)) {
         fprintf(stderr, "nmrh fuzz: cannot create %s: %s\n", out, strerror(errno));
         return EXIT_USAGE;
     }
-    char abs_findings[PATH_MAX];
+    char abs_findings[PATH_MAX], abs_suppressed[PATH_MAX];
     if (!realpath(findings, abs_findings)) bounded_printf(abs_findings, sizeof abs_findings, "%s", findings);
+    if (!realpath(suppressed, abs_suppressed)) bounded_printf(abs_suppressed, sizeof abs_suppressed, "%s", suppressed);
 
     printf("nmrh fuzz: target %s, %ld s, %ld job%s, output in %s\n", target->name, o.seconds, o.jobs,
            o.jobs == 1 ? "" : "s", out);
     fflush(stdout);
     int fd = -1;
-    pid_t pid = start_fuzzer(&o, fuzzer, dict, seeds, corpus, artifacts, abs_findings, &fd);
+    unsigned long long start_ms = now_ms(), elapsed_ms = 0;
+    pid_t pid = start_fuzzer(&o, fuzzer, dict, seeds, corpus, artifacts, abs_findings, abs_suppressed, &fd);
     if (pid < 0) {
         fprintf(stderr, "nmrh fuzz: cannot start %s: %s\n", fuzzer, strerror(errno));
         return EXIT_USAGE;
@@ -521,14 +633,23 @@ int cmd_fuzz(int argc, char **argv)
     memset(&scan, 0, sizeof scan);
     fuzz_stats st;
     memset(&st, 0, sizeof st);
-    int status = watch_fuzzer(pid, fd, log_path, corpus, findings, target, &scan, &st);
+    int status = watch_fuzzer(pid, fd, log_path, corpus, findings, target, &scan, &st, start_ms, &elapsed_ms);
     signal(SIGINT, SIG_DFL);
     if (!WIFEXITED(status) || (WEXITSTATUS(status) != 0 && !st.seen)) {
         fprintf(stderr, "nmrh fuzz: the fuzzer failed (%s %d); see %s\n", WIFEXITED(status) ? "exit status" : "signal",
                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), log_path);
         scan_free(&scan);
+        free(suppressions);
         return EXIT_USAGE;
     }
+    /* The summary's protocol coverage: the whole final corpus counted afresh, as nmrh coverage
+       counts it (in this process, which is safe for corpus inputs, see corpus_scan, and much
+       faster than a child per input; tests/seq/fuzz_summary.sh checks that the two agree). */
+    corpus_scan final_scan;
+    memset(&final_scan, 0, sizeof final_scan);
+    scan_corpus(&final_scan, corpus, target, true);
+    const coverage_table final_cov = final_scan.table;
+    scan_free(&final_scan);
 
     finding_summary *list = NULL;
     if (o.minimize_seconds > 0) {
@@ -538,15 +659,25 @@ int cmd_fuzz(int argc, char **argv)
     size_t n = collect_findings(findings, &o, target, &list);
 
     printf("\n== nmrh fuzz summary: target %s ==\n", target->name);
-    printf("executions:        %llu in %llu s (%llu/s)\n", st.execs, st.elapsed, st.exec_per_sec);
+    printf("executions:        %llu in %llu.%llu s (%llu/s)\n", st.execs, elapsed_ms / 1000, elapsed_ms % 1000 / 100,
+           per_second(st.execs, elapsed_ms));
     printf("code coverage:     %llu edges, %llu features; corpus %llu inputs (%s)\n", st.cov, st.ft, st.corpus, corpus);
-    printf("protocol coverage: %d of %d NMR transitions (nmrh coverage --target %s %s)\n",
-           coverage_reached(&scan.table), NMRH_TRANSITION_COUNT, target->name, corpus);
+    printf("protocol coverage: %d of %d NMR transitions (nmrh coverage --target %s %s)\n", coverage_reached(&final_cov),
+           NMRH_TRANSITION_COUNT, target->name, corpus);
+    size_t bugs = 0;
+    for (size_t i = 0; i < n; i++) bugs += i == 0 || strcmp(list[i].bug, list[i - 1].bug) != 0;
     if (n == 0) {
         printf("findings:          none\n");
     } else {
-        printf("findings:          %zu signature%s\n", n, n == 1 ? "" : "s");
-        for (size_t i = 0; i < n; i++) {
+        printf("findings:          %zu bug%s (%zu signature%s)\n", bugs, bugs == 1 ? "" : "s", n, n == 1 ? "" : "s");
+        for (size_t i = 0, b = 0; i < n; i++) {
+            if (i == 0 || strcmp(list[i].bug, list[i - 1].bug) != 0) {
+                size_t sigs = 0;
+                for (size_t k = i; k < n && strcmp(list[k].bug, list[i].bug) == 0; k++) sigs++;
+                unsigned long long h = bug_hits(list, n, list[i].bug);
+                printf(" bug %zu: %s  (%zu signature%s, %llu hit%s)\n", ++b, list[i].bug, sigs, sigs == 1 ? "" : "s", h,
+                       h == 1 ? "" : "s");
+            }
             printf("  %-40s %llu hit%s\n", list[i].signature, list[i].hits, list[i].hits == 1 ? "" : "s");
             printf("      %s\n", list[i].message);
             printf("      reproducer (%u records%s): %s\n", list[i].records, list[i].minimized ? ", minimised" : "",
@@ -554,7 +685,9 @@ int cmd_fuzz(int argc, char **argv)
             printf("      replay: nmrh replay --target %s %s\n", target->name, list[i].reproducer);
         }
     }
+    print_suppressed(suppressed, suppressions, nsuppressions);
     free(list);
+    free(suppressions);
     scan_free(&scan);
     return n ? EXIT_FINDING : EXIT_CLEAN;
 }

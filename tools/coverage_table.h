@@ -16,5 +16,9 @@ typedef struct coverage_table {
 void coverage_add(coverage_table *t, const uint32_t *transitions);
 int coverage_reached(const coverage_table *t);
 void coverage_print(const coverage_table *t, FILE *out);
+/* Adds every sequence file under `path` (a file or a directory), each replayed in a child
+   process, exactly as `nmrh coverage` counts them. Returns the number of unreadable files. */
+struct nmrh_target;
+int coverage_scan_path(coverage_table *t, const char *path, const struct nmrh_target *target);
 
 #endif

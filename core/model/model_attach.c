@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 
+#include "../src/sanitizer_query.h"
 #include "model_impl.h"
 
 static void *grow_array(void *array, uint32_t *cap, size_t elem)
@@ -26,6 +27,7 @@ static nmr_reg *new_reg(nmrh_world *w, bool is_client, const void *chars, void *
     r->is_client = is_client;
     r->module = w->current->cur_module;
     r->chars = chars;
+    nmr_reg_snapshot(r, chars);
     r->context = context;
     r->first_binding = m->nbindings;
     if (m->nregs == m->regs_cap) m->regs = grow_array(m->regs, &m->regs_cap, sizeof *m->regs);
@@ -64,7 +66,7 @@ static bool pair_attempted(const struct nmrh_model *m, const nmr_reg *c, const n
 
 static bool same_npi(const nmr_reg *a, const nmr_reg *b)
 {
-    return IsEqualGUID(nmr_reg_instance(a)->NpiId, nmr_reg_instance(b)->NpiId);
+    return IsEqualGUID(&a->npi_id, &b->npi_id);
 }
 
 static bool stack_object(nmrh_world *w, const void *p, const char *what, const nmr_binding *b)
@@ -85,9 +87,13 @@ static void attach_pair(nmrh_world *w, nmr_reg *c, nmr_reg *p)
     callback_frame f;
     b->in_client_attach_cb = true;
     nmr_transition(w, NMRH_T_ATTACH_START);
+    if (!nmr_reg_unchanged(w, c, "ClientAttachProvider") || !nmr_reg_unchanged(w, p, "ClientAttachProvider")) {
+        b->state = B_DECLINED;
+        nmr_release_binding(w, b);
+        return;
+    }
     nmr_callback_enter(w, c, NMRH_CB_CLIENT_ATTACH, nmr_binding_ref(b), PASSIVE_LEVEL, &f);
-    const NPI_CLIENT_CHARACTERISTICS *cc = c->chars;
-    NTSTATUS status = cc->ClientAttachProvider(nmr_binding_handle(b), c->context, nmr_reg_instance(p));
+    NTSTATUS status = nmr_client_attach_fn(c)(nmr_binding_handle(b), c->context, nmr_reg_instance(p));
     nmr_callback_leave(w, &f, status);
     b->in_client_attach_cb = false;
 
@@ -133,6 +139,15 @@ NTSTATUS nmr_register(bool is_client, const void *chars, void *context, PHANDLE 
     nmr_require_thread(w, nmr_fn_name(fn));
     struct nmrh_model *m = w->model;
     char where[160]; /* messages are formatted only for a finding: this is the hot path */
+    /* Freed or unallocated characteristics are the module's mistake, not a crash of the model. */
+    size_t chars_size = is_client ? sizeof(NPI_CLIENT_CHARACTERISTICS) : sizeof(NPI_PROVIDER_CHARACTERISTICS);
+    if (nmrh_memory_poisoned(chars, chars_size)) {
+        nmrh_oracle_where(w, where, sizeof where);
+        nmr_api_enter(w, fn, NMRH_REF(NMRH_REF_NONE, 0));
+        nmrh_oracle_fail(w, NMRH_RULE_BAD_CHARACTERISTICS, NULL, "%s with characteristics in freed or unallocated memory on %s",
+                         nmr_fn_name(fn), where);
+        return STATUS_INVALID_PARAMETER;
+    }
     const NPI_REGISTRATION_INSTANCE *ri =
         !chars ? NULL
         : is_client ? &((const NPI_CLIENT_CHARACTERISTICS *)chars)->ClientRegistrationInstance
@@ -141,13 +156,15 @@ NTSTATUS nmr_register(bool is_client, const void *chars, void *context, PHANDLE 
                                           : ((const NPI_PROVIDER_CHARACTERISTICS *)chars)->ProviderAttachClient != NULL);
     bool has_detach = chars && (is_client ? ((const NPI_CLIENT_CHARACTERISTICS *)chars)->ClientDetachProvider != NULL
                                           : ((const NPI_PROVIDER_CHARACTERISTICS *)chars)->ProviderDetachClient != NULL);
-    if (!chars || !handle || !ri->NpiId || !ri->ModuleId || !has_attach || !has_detach) {
+    bool npi_id_freed = chars && ri->NpiId && nmrh_memory_poisoned(ri->NpiId, sizeof(GUID));
+    if (!chars || !handle || !ri->NpiId || !ri->ModuleId || !has_attach || !has_detach || npi_id_freed) {
         nmrh_oracle_where(w, where, sizeof where);
         nmr_api_enter(w, fn, NMRH_REF(NMRH_REF_NONE, 0));
         nmrh_oracle_fail(w, NMRH_RULE_BAD_CHARACTERISTICS, NULL, "%s with %s on %s", nmr_fn_name(fn),
                          !chars ? "NULL characteristics" : !handle ? "a NULL handle pointer"
                          : !ri->NpiId ? "a NULL NpiId" : !ri->ModuleId ? "a NULL ModuleId"
-                         : !has_attach ? "no attach callback" : "no detach callback", where);
+                         : !has_attach ? "no attach callback" : !has_detach ? "no detach callback"
+                         : "an NpiId in freed or unallocated memory", where);
         return STATUS_INVALID_PARAMETER;
     }
     nmr_reg *r = new_reg(w, is_client, chars, context);
@@ -239,10 +256,11 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
     callback_frame f;
     /* While the provider's callback runs the binding is not in its client's attach callback: a
        nested NmrClientAttachProvider (by the provider, or by code it calls) is reported. */
+    if (!nmr_reg_unchanged(w, p, "ProviderAttachClient") || !nmr_reg_unchanged(w, b->client, "ProviderAttachClient"))
+        return STATUS_INVALID_PARAMETER;
     b->in_client_attach_cb = false;
     nmr_callback_enter(w, p, NMRH_CB_PROVIDER_ATTACH, nmr_binding_ref(b), PASSIVE_LEVEL, &f);
-    const NPI_PROVIDER_CHARACTERISTICS *pc = p->chars;
-    NTSTATUS status = pc->ProviderAttachClient(nmr_binding_handle(b), p->context, nmr_reg_instance(b->client),
+    NTSTATUS status = nmr_provider_attach_fn(p)(nmr_binding_handle(b), p->context, nmr_reg_instance(b->client),
                                                ClientBindingContext, ClientDispatch, &provider_ctx, &provider_dispatch);
     nmr_callback_leave(w, &f, status);
     b->in_client_attach_cb = true;

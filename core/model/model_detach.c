@@ -29,9 +29,9 @@ static void run_cleanup(nmrh_world *w, nmr_binding *b, KIRQL irql)
     for (int s = SIDE_CLIENT; s <= SIDE_PROVIDER; s++) {
         nmr_side *side = &b->side[s];
         nmr_reg *r = s == SIDE_CLIENT ? b->client : b->provider;
-        PNPI_CLIENT_CLEANUP_BINDING_CONTEXT_FN fn =
-            s == SIDE_CLIENT ? ((const NPI_CLIENT_CHARACTERISTICS *)r->chars)->ClientCleanupBindingContext
-                             : ((const NPI_PROVIDER_CHARACTERISTICS *)r->chars)->ProviderCleanupBindingContext;
+        if (!nmr_reg_unchanged(w, r, s == SIDE_CLIENT ? "its ClientCleanupBindingContext" : "its ProviderCleanupBindingContext"))
+            return;
+        PNPI_CLIENT_CLEANUP_BINDING_CONTEXT_FN fn = nmr_cleanup_fn(r);
         if (!fn) nmr_transition(w, NMRH_T_CLEANUP_WITHOUT_CALLBACK);
         if (fn) {
             if (side->cleanup_calls || !b->nmr_attach_ok) {
@@ -97,15 +97,13 @@ static void run_detach_side(nmrh_world *w, nmr_binding *b, int s)
     nmr_side *side = &b->side[s];
     if (side->detach != DETACH_NONE) return;
     nmr_reg *r = s == SIDE_CLIENT ? b->client : b->provider;
+    if (!nmr_reg_unchanged(w, r, s == SIDE_CLIENT ? "its ClientDetachProvider" : "its ProviderDetachClient")) return;
     side->detach = DETACH_RUNNING;
     side->detach_calls++;
     callback_frame f;
     nmr_callback_enter(w, r, s == SIDE_CLIENT ? NMRH_CB_CLIENT_DETACH : NMRH_CB_PROVIDER_DETACH, nmr_binding_ref(b),
                        b->detach_irql, &f);
-    PNPI_CLIENT_DETACH_PROVIDER_FN fn = s == SIDE_CLIENT
-                                            ? ((const NPI_CLIENT_CHARACTERISTICS *)r->chars)->ClientDetachProvider
-                                            : ((const NPI_PROVIDER_CHARACTERISTICS *)r->chars)->ProviderDetachClient;
-    NTSTATUS status = fn(side->ctx);
+    NTSTATUS status = nmr_detach_fn(r)(side->ctx);
     nmr_callback_leave(w, &f, status);
     if (status != STATUS_SUCCESS && status != STATUS_PENDING) {
         char name[160];
@@ -135,13 +133,7 @@ static void run_detach_side(nmrh_world *w, nmr_binding *b, int s)
     side_finished(w, b);
 }
 
-typedef struct detach_job {
-    nmr_binding *b;
-    int first;       /* side to detach first; -1 = only `second` */
-    int second;
-} detach_job;
-
-static void run_detach_job(nmrh_world *w, const detach_job *job)
+static void run_detach_job(nmrh_world *w, const nmr_detach_job *job)
 {
     if (job->first >= 0) run_detach_side(w, job->b, job->first);
     run_detach_side(w, job->b, job->second);
@@ -149,17 +141,16 @@ static void run_detach_job(nmrh_world *w, const detach_job *job)
 
 static void detach_worker(void *arg)
 {
-    detach_job job = *(detach_job *)arg;
-    free(arg);
+    nmr_detach_job job = *(nmr_detach_job *)arg;
     run_detach_job(nmrh_world_current(), &job);
 }
 
-static void spawn_detach(nmrh_world *w, nmr_binding *b, int first, int second)
+/* The job lives in the binding (slot 0 or 1), which the model keeps until the world goes: a run
+   that stops before the worker starts leaks nothing. */
+static void spawn_detach(nmrh_world *w, nmr_binding *b, int slot, int first, int second)
 {
-    detach_job *job = malloc(sizeof *job);
-    if (!job) abort();
-    *job = (detach_job){b, first, second};
-    spawn_worker(w, "detach", detach_worker, job);
+    b->detach_jobs[slot] = (nmr_detach_job){b, first, second};
+    spawn_worker(w, "detach", detach_worker, &b->detach_jobs[slot]);
 }
 
 void nmr_start_detach(nmrh_world *w, nmr_binding *b)
@@ -174,13 +165,13 @@ void nmr_start_detach(nmrh_world *w, nmr_binding *b)
     if (where != 0) nmr_transition(w, NMRH_T_DETACH_ON_WORKER);
     if (b->detach_irql == DISPATCH_LEVEL) nmr_transition(w, NMRH_T_DETACH_AT_DISPATCH);
     if (where == 0) {
-        detach_job job = {b, first, second};
+        nmr_detach_job job = {b, first, second};
         run_detach_job(w, &job);
     } else if (where == 1) {
-        spawn_detach(w, b, first, second);
+        spawn_detach(w, b, 0, first, second);
     } else {
-        spawn_detach(w, b, -1, first);
-        spawn_detach(w, b, -1, second);
+        spawn_detach(w, b, 0, -1, first);
+        spawn_detach(w, b, 1, -1, second);
     }
 }
 
@@ -193,6 +184,7 @@ static NTSTATUS deregister(bool is_client, HANDLE h)
     nmr_reg *r = nmr_lookup_reg(w, h, is_client, fn);
     if (!r) return STATUS_INVALID_PARAMETER;
     nmr_require_irql(w, DISPATCH_LEVEL, fn);
+    if (!nmr_reg_unchanged(w, r, nmr_fn_name(fn))) return STATUS_INVALID_PARAMETER;
     if (r->dereg_called) {
         char name[96], where[160];
         nmr_reg_name(w, r, name, sizeof name);
@@ -228,6 +220,7 @@ static NTSTATUS wait_deregister(bool is_client, HANDLE h)
     nmr_reg *r = nmr_lookup_reg(w, h, is_client, fn);
     if (!r) return STATUS_INVALID_PARAMETER;
     nmr_require_irql(w, APC_LEVEL, fn);
+    if (!nmr_reg_unchanged(w, r, nmr_fn_name(fn))) return nmr_api_exit(w, fn, STATUS_INVALID_PARAMETER);
     char name[96], where[160];
     if (!r->dereg_called || r->wait_called) { /* formatted only for a finding: this is the hot path */
         nmr_reg_name(w, r, name, sizeof name);

@@ -29,12 +29,6 @@ HANDLE nmr_binding_handle(const nmr_binding *b) { return encode(HK_BINDING, b->i
 uint64_t nmr_reg_ref(const nmr_reg *r) { return NMRH_REF(r->is_client ? NMRH_REF_CLIENT : NMRH_REF_PROVIDER, r->seq); }
 uint64_t nmr_binding_ref(const nmr_binding *b) { return NMRH_REF(NMRH_REF_BINDING, b->seq); }
 
-const NPI_REGISTRATION_INSTANCE *nmr_reg_instance(const nmr_reg *r)
-{
-    return r->is_client ? &((const NPI_CLIENT_CHARACTERISTICS *)r->chars)->ClientRegistrationInstance
-                        : &((const NPI_PROVIDER_CHARACTERISTICS *)r->chars)->ProviderRegistrationInstance;
-}
-
 void nmr_reg_name(const nmrh_world *w, const nmr_reg *r, char *buf, size_t size)
 {
     snprintf(buf, size, "%s#%u (%s)", r->is_client ? "client" : "provider", r->seq,

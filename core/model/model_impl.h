@@ -17,7 +17,16 @@ typedef struct nmr_reg {
     uint32_t index;            /* slot in model->regs */
     bool is_client;
     uint32_t module;
-    const void *chars;         /* the module's NPI_CLIENT/PROVIDER_CHARACTERISTICS, re-read at each use */
+    const void *chars;         /* the module's NPI_CLIENT/PROVIDER_CHARACTERISTICS */
+    /* What Nmr*Register* read from `chars`, and the NPI id they pointed to. The model only ever
+       calls and passes on these copies, and compares them with the module's characteristics at
+       every use (nmr_reg_unchanged): a module that changes its registration while registered gets
+       NMR-REGISTRATION-CHANGED instead of a harness crash on, say, a callback it cleared. */
+    union {
+        NPI_CLIENT_CHARACTERISTICS client;
+        NPI_PROVIDER_CHARACTERISTICS provider;
+    } copy;
+    GUID npi_id;
     void *context;
     bool dereg_called, wait_called, wait_returned;
     bool failed;               /* Nmr*Register* failed (injected fault): never visible to peers */
@@ -45,8 +54,15 @@ typedef struct nmr_side {
 
 typedef enum { B_ATTACHING, B_ATTACHED, B_DETACHING, B_CLEANING, B_DEAD, B_DECLINED } binding_state;
 
+/* Detach callbacks to run on an NMR worker (K4): `second`, after `first` unless it is -1. */
+typedef struct nmr_detach_job {
+    struct nmr_binding *b;
+    int first, second;
+} nmr_detach_job;
+
 typedef struct nmr_binding {
     uint32_t seq, index;
+    nmr_detach_job detach_jobs[2]; /* workers started by nmr_start_detach */
     nmr_reg *client, *provider;
     binding_state state;
     bool nmr_attach_called, nmr_attach_ok, in_client_attach_cb, detach_requested;
@@ -97,7 +113,22 @@ uint64_t nmr_binding_ref(const nmr_binding *b);
 void nmr_reg_name(const nmrh_world *w, const nmr_reg *r, char *buf, size_t size);
 /* "b3 (client#1 echo-client <-> provider#2 echo-provider)" */
 void nmr_binding_name(const nmrh_world *w, const nmr_binding *b, char *buf, size_t size);
+/* The registration instance as registered (the model's copy). */
 const NPI_REGISTRATION_INSTANCE *nmr_reg_instance(const nmr_reg *r);
+/* The callbacks as registered (the model's copy; cleanup may be NULL). */
+PNPI_CLIENT_ATTACH_PROVIDER_FN nmr_client_attach_fn(const nmr_reg *r);
+PNPI_PROVIDER_ATTACH_CLIENT_FN nmr_provider_attach_fn(const nmr_reg *r);
+PNPI_CLIENT_DETACH_PROVIDER_FN nmr_detach_fn(const nmr_reg *r);
+PNPI_CLIENT_CLEANUP_BINDING_CONTEXT_FN nmr_cleanup_fn(const nmr_reg *r);
+
+/* ---- registration data (model_registration.c) ---- */
+/* Takes the copies of a new registration (chars already validated by nmr_register). */
+void nmr_reg_snapshot(nmr_reg *r, const void *chars);
+/* True when the module's characteristics (and the NPI id they point to) still say what they
+   said at registration. Otherwise reports NMR-REGISTRATION-CHANGED against the owning module,
+   naming the changed field and `use` (what the model was about to do), and returns false: the
+   caller must then not use the registration (on a logical thread the report does not return). */
+bool nmr_reg_unchanged(nmrh_world *w, const nmr_reg *r, const char *use);
 
 /* ---- boundaries (model_boundary.c) ---- */
 /* Aborts when an NMR function is called outside a logical thread of a running world. */

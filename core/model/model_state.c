@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 
+#include "../src/finding_group.h"
 #include "model_impl.h"
 
 struct nmrh_model *nmrh_model_create(nmrh_world *w)
@@ -96,9 +97,7 @@ void nmrh_model_check_free(nmrh_world *w, const void *p, size_t size)
         for (int s = SIDE_CLIENT; s <= SIDE_PROVIDER; s++) {
             const nmr_side *side = &b->side[s];
             const nmr_reg *r = s == SIDE_CLIENT ? b->client : b->provider;
-            bool has_cleanup = s == SIDE_CLIENT
-                                   ? ((const NPI_CLIENT_CHARACTERISTICS *)r->chars)->ClientCleanupBindingContext != NULL
-                                   : ((const NPI_PROVIDER_CHARACTERISTICS *)r->chars)->ProviderCleanupBindingContext != NULL;
+            bool has_cleanup = nmr_cleanup_fn(r) != NULL;
             if (!has_cleanup || side->cleanup_running || side->cleanup_done) continue;
             /* The dispatch table must outlive the binding as much as the context (the peer calls it). */
             const char *what = within(side->ctx, p, size)        ? "binding context"
@@ -107,7 +106,10 @@ void nmrh_model_check_free(nmrh_world *w, const void *p, size_t size)
             if (!what) continue;
             nmr_binding_name(w, b, name, sizeof name);
             nmrh_oracle_where(w, where, sizeof where);
-            nmrh_oracle_fail(w, NMRH_RULE_CONTEXT_FREED_BEFORE_CLEANUP, NULL,
+            char group[128];
+            nmrh_object_group(p, s == SIDE_CLIENT ? "NMR-CONTEXT-FREED-BEFORE-CLEANUP (client)" : "NMR-CONTEXT-FREED-BEFORE-CLEANUP (provider)",
+                              group, sizeof group);
+            nmrh_oracle_fail_grouped(w, NMRH_RULE_CONTEXT_FREED_BEFORE_CLEANUP, group,
                              "the %s %s of %s freed before its cleanup callback ran (%s detach %s), on %s",
                              s == SIDE_CLIENT ? "client" : "provider", what, name, s == SIDE_CLIENT ? "client" : "provider",
                              detach_states[side->detach], where);
@@ -189,6 +191,11 @@ void nmrh_oracle_check_peer_call(void *binding, bool caller_is_client, const cha
     char name[160], where[160];
     nmr_binding_name(w, b, name, sizeof name);
     nmrh_oracle_where(w, where, sizeof where);
-    nmrh_oracle_fail(w, NMRH_RULE_CALL_AFTER_DETACH, NULL, "%s side of binding %s called %s after %s, on %s",
+    /* The bug is about the peer's binding context: the object such a call may reach freed. */
+    char group[128];
+    nmrh_object_group(b->side[caller_is_client ? SIDE_PROVIDER : SIDE_CLIENT].ctx,
+                      caller_is_client ? "NMR-CALL-AFTER-DETACH (client calls)" : "NMR-CALL-AFTER-DETACH (provider calls)",
+                      group, sizeof group);
+    nmrh_oracle_fail_grouped(w, NMRH_RULE_CALL_AFTER_DETACH, group, "%s side of binding %s called %s after %s, on %s",
                      caller_is_client ? "client" : "provider", name, what, why, where);
 }

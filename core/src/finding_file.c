@@ -30,6 +30,7 @@ void nmrh_finding_header(FILE *out, const nmrh_finding *f, const char *target, c
     fprintf(out, "# nmrh finding\n");
     fprintf(out, "# signature: %s\n", f->signature);
     fprintf(out, "# message: %s\n", f->message);
+    fprintf(out, "# bug: %s\n", f->group[0] ? f->group : f->signature);
     fprintf(out, "# target: %s\n", target);
     fprintf(out, "# date: %s\n", date);
     fprintf(out, "# replay: nmrh replay --target %s %s\n", target, replay_path ? replay_path : "THIS-FILE");

@@ -6,14 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "finding_group.h"
 #include "world_impl.h"
 
-static void record(nmrh_world *w, nmrh_rule rule, const char *signature, const char *details, const char *fmt,
-                   va_list ap)
+static void record(nmrh_world *w, nmrh_rule rule, const char *signature, const char *group, const char *details,
+                   const char *fmt, va_list ap)
 {
     nmrh_finding *f = &w->finding;
     f->rule = rule;
     snprintf(f->signature, sizeof f->signature, "%s", signature);
+    snprintf(f->group, sizeof f->group, "%s", group ? group : signature);
     vsnprintf(f->message, sizeof f->message, fmt, ap);
     for (char *p = f->message; *p; p++)
         if (*p == '\n') *p = ' ';
@@ -28,7 +30,18 @@ void nmrh_oracle_fail(nmrh_world *w, nmrh_rule rule, const char *details, const 
     if (!w->stopped) {
         va_list ap;
         va_start(ap, fmt);
-        record(w, rule, nmrh_rule_id(rule), details, fmt, ap);
+        record(w, rule, nmrh_rule_id(rule), NULL, details, fmt, ap);
+        va_end(ap);
+    }
+    if (w->current) nmrh_sched_abandon_current(w);
+}
+
+void nmrh_oracle_fail_grouped(nmrh_world *w, nmrh_rule rule, const char *group, const char *fmt, ...)
+{
+    if (!w->stopped) {
+        va_list ap;
+        va_start(ap, fmt);
+        record(w, rule, nmrh_rule_id(rule), group, NULL, fmt, ap);
         va_end(ap);
     }
     if (w->current) nmrh_sched_abandon_current(w);

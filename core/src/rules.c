@@ -62,6 +62,8 @@ static const struct {
     [NMRH_RULE_UBSAN] = {"UBSAN", "UndefinedBehaviorSanitizer reported undefined behaviour in module code (signature: check plus first module frame)"},
     [NMRH_RULE_TSAN] = {"TSAN", "ThreadSanitizer reported a data race or lock misuse in a real-thread stress run (signature: kind plus first module frame)"},
     [NMRH_RULE_INTERNAL] = {"NMRH-INTERNAL", "the harness broke its own contract towards modules (a bug in nmrh)"},
+    [NMRH_RULE_REGISTRATION_CHANGED] = {"NMR-REGISTRATION-CHANGED",
+        "a module changed its characteristics (callbacks, registration instance, NPI id) while registered"},
 };
 
 const char *nmrh_rule_id(nmrh_rule r)

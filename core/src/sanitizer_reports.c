@@ -2,12 +2,16 @@
  * Sanitizer reports as findings. AddressSanitizer, UndefinedBehaviorSanitizer and
  * ThreadSanitizer reports get a signature "<TOOL>-<kind>@<first module frame>", so that reports
  * with the same cause deduplicate, and become the run's finding before the sanitizer ends the
- * process (ASan, UBSan) or goes on (TSan).
+ * process (ASan, UBSan) or goes on (TSan). A report whose first frame outside the runtime and the
+ * kernel shim is harness code is the harness's own bug: "NMRH-INTERNAL-<TOOL>-<kind>@<function>",
+ * rule NMRH-INTERNAL, never blamed on whichever module ran last.
  */
 #include <execinfo.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "finding_group.h"
+#include "sanitizer_query.h"
 #include "world_impl.h"
 
 #if defined(__has_feature)
@@ -32,20 +36,67 @@
 
 static bool starts_with(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
-/* Frames of the harness, the kernel shim and the sanitizer/C runtime are not "module code". */
-static bool is_harness_frame(const char *fn, size_t fn_len, const char *loc, size_t loc_len)
+/* Who a stack frame belongs to. Runtime: the sanitizer and C runtime (and frames without a
+   symbol, such as a call through NULL). Shim: the kernel primitives, which act on the module's
+   behalf (a double free through ExFreePoolWithTag is the module's). Harness: the model, scheduler,
+   interpreter and world. Everything else is module code. */
+typedef enum { FRAME_RUNTIME, FRAME_SHIM, FRAME_HARNESS, FRAME_MODULE } frame_owner;
+
+static bool contains(const char *s, size_t len, const char *needle)
 {
-    static const char *const prefixes[] = {"__", "nmrh_", "malloc", "free", "calloc", "realloc", "_start"};
-    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
-        size_t n = strlen(prefixes[i]);
-        if (fn_len >= n && memcmp(fn, prefixes[i], n) == 0) return true;
+    size_t n = strlen(needle);
+    for (size_t j = 0; j + n <= len; j++)
+        if (memcmp(s + j, needle, n) == 0) return true;
+    return false;
+}
+
+static frame_owner classify_frame(const char *fn, size_t fn_len, const char *loc, size_t loc_len)
+{
+    static const char *const runtime_fns[] = {"__", "malloc", "free", "calloc", "realloc", "_start", "<"};
+    for (size_t i = 0; i < sizeof runtime_fns / sizeof runtime_fns[0]; i++) {
+        size_t n = strlen(runtime_fns[i]);
+        if (fn_len >= n && memcmp(fn, runtime_fns[i], n) == 0) return FRAME_RUNTIME;
     }
     /* System headers: inlined libc wrappers (string_fortified.h's memcpy) are not module code. */
-    static const char *const dirs[] = {"/core/", "compiler-rt", "libc", "libasan", "/usr/include/"};
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        size_t n = strlen(dirs[i]);
-        for (size_t j = 0; j + n <= loc_len; j++)
-            if (memcmp(loc + j, dirs[i], n) == 0) return true;
+    static const char *const runtime_dirs[] = {"compiler-rt", "libc", "libasan", "/usr/include/"};
+    for (size_t i = 0; i < sizeof runtime_dirs / sizeof runtime_dirs[0]; i++)
+        if (contains(loc, loc_len, runtime_dirs[i])) return FRAME_RUNTIME;
+    if (contains(loc, loc_len, "/core/shim/") || contains(loc, loc_len, "/core/km/")) return FRAME_SHIM;
+    if (contains(loc, loc_len, "/core/") || (fn_len >= 5 && memcmp(fn, "nmrh_", 5) == 0)) return FRAME_HARNESS;
+    return FRAME_MODULE;
+}
+
+/* Walks the "#N 0x... in FN LOC" lines of one stack of a report, from `text` up to the first line
+   that is not a frame (after at least one frame): the first module frame goes to `frame`, unless a
+   harness frame comes first (the harness itself failed), which goes to `frame` with
+   *harness = true. Returns false when the stack has neither. */
+static bool report_stack_owner(const char *text, char *frame, size_t size, bool *harness)
+{
+    bool in_stack = false;
+    *harness = false;
+    for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        const char *p = line;
+        while (*p == ' ') p++;
+        if (*p != '#') {
+            if (in_stack) break;
+            continue;
+        }
+        in_stack = true;
+        const char *in = strstr(p, " in ");
+        const char *eol = strchr(p, '\n');
+        if (!eol) eol = p + strlen(p);
+        if (!in || in > eol) continue;
+        const char *fn = in + 4;
+        size_t fn_len = 0;
+        while (fn + fn_len < eol && fn[fn_len] != ' ') fn_len++;
+        const char *loc = fn + fn_len;
+        frame_owner owner = classify_frame(fn, fn_len, loc, (size_t)(eol - loc));
+        if (owner == FRAME_RUNTIME || owner == FRAME_SHIM) continue;
+        if (fn_len > size - 1) fn_len = size - 1;
+        memcpy(frame, fn, fn_len);
+        frame[fn_len] = '\0';
+        *harness = owner == FRAME_HARNESS;
+        return true;
     }
     return false;
 }
@@ -65,25 +116,25 @@ void nmrh_asan_signature(const char *report, char *out, unsigned out_size)
         kind[n] = '\0';
     }
     char frame[96] = "unknown";
-    for (const char *line = report; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-        const char *p = line;
-        while (*p == ' ') p++;
-        if (*p != '#') continue;
-        const char *in = strstr(p, " in ");
-        const char *eol = strchr(p, '\n');
-        if (!eol) eol = p + strlen(p);
-        if (!in || in > eol) continue;
-        const char *fn = in + 4;
-        size_t fn_len = 0;
-        while (fn + fn_len < eol && fn[fn_len] != ' ') fn_len++;
-        const char *loc = fn + fn_len;
-        if (is_harness_frame(fn, fn_len, loc, (size_t)(eol - loc))) continue;
-        if (fn_len > sizeof frame - 1) fn_len = sizeof frame - 1;
-        memcpy(frame, fn, fn_len);
-        frame[fn_len] = '\0';
-        break;
+    bool harness = false;
+    report_stack_owner(report, frame, sizeof frame, &harness);
+    /* The harness crashed: its own finding, not the module's that happened to run last. */
+    snprintf(out, out_size, "%sASAN-%s@%s", harness ? NMRH_HARNESS_SIGNATURE_PREFIX : "", kind, frame);
+}
+
+void nmrh_asan_group(const char *report, const char *signature, char *out, unsigned out_size)
+{
+    /* Use-after-free and double free: the allocation site of the object, so that every place that
+       touched (or freed again) the same freed object counts as one bug. */
+    const char *alloc = strstr(report, "previously allocated by thread");
+    char frame[96];
+    bool harness;
+    if (alloc && report_stack_owner(strchr(alloc, '\n') ? strchr(alloc, '\n') + 1 : alloc, frame, sizeof frame, &harness) &&
+        !harness) {
+        snprintf(out, out_size, "object allocated in %s", frame);
+        return;
     }
-    snprintf(out, out_size, "ASAN-%s@%s", kind, frame);
+    snprintf(out, out_size, "%s", signature);
 }
 
 #ifdef NMRH_HAVE_ASAN
@@ -93,15 +144,21 @@ static void asan_report_hook(const char *report)
 {
     char sig[160];
     nmrh_asan_signature(report, sig, sizeof sig);
+    bool harness = strncmp(sig, NMRH_HARNESS_SIGNATURE_PREFIX, strlen(NMRH_HARNESS_SIGNATURE_PREFIX)) == 0;
     NMRH_HARNESS(w);
-    fprintf(stderr, "FINDING %s: AddressSanitizer report in module code\n", sig);
+    fprintf(stderr, "FINDING %s: AddressSanitizer report in %s code\n", sig, harness ? "harness (nmrh's own)" : "module");
     if (!w || w->stopped) return;
     nmrh_finding *f = &w->finding;
-    f->rule = NMRH_RULE_ASAN;
+    f->rule = harness ? NMRH_RULE_INTERNAL : NMRH_RULE_ASAN;
     snprintf(f->signature, sizeof f->signature, "%s", sig);
+    nmrh_asan_group(report, sig, f->group, sizeof f->group);
     char where[160];
     nmrh_oracle_where(w, where, sizeof where);
-    snprintf(f->message, sizeof f->message, "AddressSanitizer: %s, on %s", sig + 5, where);
+    if (harness)
+        snprintf(f->message, sizeof f->message, "AddressSanitizer report in harness code (a bug in nmrh, not in the module): %s, on %s",
+                 sig + strlen(NMRH_HARNESS_SIGNATURE_PREFIX) + 5, where);
+    else
+        snprintf(f->message, sizeof f->message, "AddressSanitizer: %s, on %s", sig + 5, where);
     f->details = strdup(report);
     w->stopped = true;
     nmrh_trace(w, NMRH_EV_FINDING, NMRH_RULE_ASAN, 0);
@@ -110,10 +167,12 @@ static void asan_report_hook(const char *report)
 #endif
 
 /* Symbolizes pcs[0..n) (NULL-terminated early) with the sanitizer runtime and names the first
-   module frame in `frame`; false when every frame is harness or runtime code. */
+   module frame in `frame`, or the first harness frame when one comes before any module frame
+   (*harness set); false when every frame is runtime or shim code. */
 void __sanitizer_symbolize_pc(void *pc, const char *fmt, char *out_buf, size_t out_buf_size) __attribute__((weak));
-static bool first_module_frame(void *const *pcs, int n, char *frame, size_t size)
+static bool first_owner_frame(void *const *pcs, int n, char *frame, size_t size, bool *harness)
 {
+    *harness = false;
     if (!__sanitizer_symbolize_pc) return false;
     for (int i = 0; i < n && pcs[i]; i++) {
         char sym[512];
@@ -122,13 +181,45 @@ static bool first_module_frame(void *const *pcs, int n, char *frame, size_t size
         const char *sp = strchr(sym, ' ');
         size_t fn_len = sp ? (size_t)(sp - sym) : strlen(sym);
         const char *loc = sp ? sp : sym + fn_len;
-        if (fn_len == 0 || strncmp(sym, "<null>", 6) == 0 || is_harness_frame(sym, fn_len, loc, strlen(loc))) continue;
+        if (fn_len == 0) continue;
+        frame_owner owner = classify_frame(sym, fn_len, loc, strlen(loc));
+        if (owner == FRAME_RUNTIME || owner == FRAME_SHIM) continue;
         if (fn_len > size - 1) fn_len = size - 1;
         memcpy(frame, sym, fn_len);
         frame[fn_len] = '\0';
+        *harness = owner == FRAME_HARNESS;
         return true;
     }
     return false;
+}
+
+void nmrh_object_group(const void *object, const char *fallback, char *out, size_t size)
+{
+#ifdef NMRH_HAVE_ASAN
+    void *pcs[16] = {0};
+    int thread = 0;
+    size_t n = object ? __asan_get_alloc_stack((void *)object, pcs, 16, &thread) : 0;
+    char frame[96];
+    bool harness;
+    if (n > 0 && first_owner_frame(pcs, (int)n, frame, sizeof frame, &harness) && !harness) {
+        snprintf(out, size, "object allocated in %s", frame);
+        return;
+    }
+#else
+    (void)object;
+#endif
+    snprintf(out, size, "%s", fallback);
+}
+
+bool nmrh_memory_poisoned(const void *p, size_t size)
+{
+#ifdef NMRH_HAVE_ASAN
+    return p && __asan_region_is_poisoned((void *)p, size) != NULL;
+#else
+    (void)p;
+    (void)size;
+    return false;
+#endif
 }
 
 /* ---- UndefinedBehaviorSanitizer ---- */
@@ -157,15 +248,17 @@ void __ubsan_on_report(void)
         if (starts_with(sym, "__ubsan_handle")) from = i + 1;
     }
     char frame[96] = "unknown";
-    first_module_frame(pcs + from, n - from, frame, sizeof frame);
+    bool harness;
+    first_owner_frame(pcs + from, n - from, frame, sizeof frame, &harness);
     char sig[160];
-    snprintf(sig, sizeof sig, "UBSAN-%s@%s", kind, frame);
+    snprintf(sig, sizeof sig, "%sUBSAN-%s@%s", harness ? NMRH_HARNESS_SIGNATURE_PREFIX : "", kind, frame);
     NMRH_HARNESS(w);
-    fprintf(stderr, "FINDING %s: UndefinedBehaviorSanitizer report in module code\n", sig);
+    fprintf(stderr, "FINDING %s: UndefinedBehaviorSanitizer report in %s code\n", sig, harness ? "harness (nmrh's own)" : "module");
     if (!w || w->stopped) return;
     nmrh_finding *f = &w->finding;
-    f->rule = NMRH_RULE_UBSAN;
+    f->rule = harness ? NMRH_RULE_INTERNAL : NMRH_RULE_UBSAN;
     snprintf(f->signature, sizeof f->signature, "%s", sig);
+    snprintf(f->group, sizeof f->group, "%s", sig);
     char where[160];
     nmrh_oracle_where(w, where, sizeof where);
     snprintf(f->message, sizeof f->message, "UndefinedBehaviorSanitizer: %s at %s:%u, on %s", message, file, line, where);
@@ -216,7 +309,9 @@ static void tsan_finding(nmrh_world *w)
 {
     struct nmrh_pending_report *p = &w->tsan_report;
     char frame[96] = "unknown";
-    if (!first_module_frame(p->pcs[0], 16, frame, sizeof frame)) first_module_frame(p->pcs[1], 16, frame, sizeof frame);
+    bool harness;
+    if (!first_owner_frame(p->pcs[0], 16, frame, sizeof frame, &harness))
+        first_owner_frame(p->pcs[1], 16, frame, sizeof frame, &harness);
     char sig[160];
     snprintf(sig, sizeof sig, "TSAN-%s@%s", p->kind, frame);
     fprintf(stderr, "FINDING %s: ThreadSanitizer report in module code\n", sig);
@@ -224,6 +319,7 @@ static void tsan_finding(nmrh_world *w)
     nmrh_finding *f = &w->finding;
     f->rule = NMRH_RULE_TSAN;
     snprintf(f->signature, sizeof f->signature, "%s", sig);
+    snprintf(f->group, sizeof f->group, "%s", sig);
     snprintf(f->message, sizeof f->message, "ThreadSanitizer: %s in %s, on thread %s", p->kind, frame,
              p->thread[0] ? p->thread : "driving the world");
     f->details = NULL;

@@ -48,6 +48,19 @@ ECHO_INLINE BOOLEAN EchoGuardEnterAtDpc(ECHO_CALL_GUARD *Guard)
 
 /* TRUE: this was the last call of a pending detach, and the caller must complete the detach
    (after which the binding context may already be freed). */
+#if defined(ECHO_BUG) && ECHO_BUG == 6 && ECHO_BUG_VARIANT == 2
+ECHO_INLINE BOOLEAN EchoGuardLeave(ECHO_CALL_GUARD *Guard)
+{
+    /* Seeded bug B6 (variant b, bench/bugs.md): the leave was made lock-free, reading
+       InterlockedDecrement's result as the count before the decrement (what
+       InterlockedExchangeAdd returns). The last call out (result 0) never completes a pending
+       detach: the unload hangs. With two calls in flight the first one out (result 1) completes
+       it, the NMR may clean up and free the binding, and the second call leaves a freed guard. */
+    BOOLEAN complete = (BOOLEAN)(InterlockedDecrement(&Guard->InFlight) == 1 && Guard->DetachPending);
+    if (complete) Guard->DetachPending = FALSE;
+    return complete;
+}
+#else
 ECHO_INLINE BOOLEAN EchoGuardLeave(ECHO_CALL_GUARD *Guard)
 {
     KIRQL irql;
@@ -68,6 +81,7 @@ ECHO_INLINE BOOLEAN EchoGuardLeave(ECHO_CALL_GUARD *Guard)
     KeReleaseSpinLock(&Guard->Lock, irql);
     return complete;
 }
+#endif
 
 /* From the detach callback: STATUS_SUCCESS when no call is in flight, else STATUS_PENDING. */
 ECHO_INLINE NTSTATUS EchoGuardDetach(ECHO_CALL_GUARD *Guard)

@@ -342,7 +342,7 @@ static NTSTATUS EchoClientCall(void *Instance, ULONG Value)
         ULONG result = 0;
 #endif
         HANDLE bindingHandle = binding->NmrBindingHandle;
-#if ECHO_BUG == 6
+#if ECHO_SEEDED(6, 1)
         /* Seeded bug B6: an invalid request drops its reference on an early-exit path that skips
            the completion check, so a detach pending on this call is never completed. */
         if (Value == 0) {

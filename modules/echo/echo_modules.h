@@ -38,7 +38,7 @@ extern const nmrh_module_kind echo_provider_kind;
    for variant 2, "N-c" for 3) and tests/build/portable_sources.txt. */
 #define ECHO_SEEDED_BUGS(X)                                                                      \
     X(1, 1, b1, "b1") X(2, 1, b2, "b2") X(3, 1, b3, "b3") X(4, 1, b4, "b4") X(4, 2, b4_b, "b4-b")  \
-    X(5, 1, b5, "b5") X(5, 2, b5_b, "b5-b") X(6, 1, b6, "b6") X(7, 1, b7, "b7")                   \
+    X(5, 1, b5, "b5") X(5, 2, b5_b, "b5-b") X(6, 1, b6, "b6") X(6, 2, b6_b, "b6-b") X(7, 1, b7, "b7")                   \
     X(7, 2, b7_b, "b7-b") X(7, 3, b7_c, "b7-c") X(8, 1, b8, "b8") X(9, 1, b9, "b9") X(9, 2, b9_b, "b9-b")               \
     X(10, 1, b10, "b10") X(10, 2, b10_b, "b10-b") X(11, 1, b11, "b11") X(12, 1, b12, "b12")       \
     X(13, 1, b13, "b13") X(14, 1, b14, "b14") X(15, 1, b15, "b15") X(16, 1, b16, "b16")           \

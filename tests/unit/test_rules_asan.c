@@ -233,7 +233,8 @@ static void test_signature_parser(check_tally *t)
                      "    #1 0x55d2 in run_work_item /work/main/core/shim/workitem.c:29:5\n"
                      "    #2 0x55d3 in thread_entry /work/main/core/src/sched.c:26:5\n",
                      "ASAN-heap-use-after-free@UafCompleteWorker");
-    /* Harness frames (core/ paths, nmrh_ and __ names, the allocator) are skipped. */
+    /* Runtime frames (the allocator, __ names) and the kernel shim (which acts for the module)
+       are skipped. */
     expect_signature(t,
                      "==1==ERROR: AddressSanitizer: attempting double-free on 0x6020000000f0 in thread T0:\n"
                      "    #0 0x4a in free (/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.asan-x86_64.so+0xa)\n"
@@ -249,7 +250,24 @@ static void test_signature_parser(check_tally *t)
                      "    #1 0x2 in nmrh_trace /work/main/core/src/trace.c:20:5\n"
                      "    #2 0x3 in memcpy /usr/include/x86_64-linux-gnu/bits/string_fortified.h:29:10\n"
                      "    #3 0x4 in MyProviderEcho /src/driver/provider.c:17:3\n",
-                     "ASAN-heap-buffer-overflow@MyProviderEcho");
+                     "NMRH-INTERNAL-ASAN-heap-buffer-overflow@nmrh_trace");
+    /* Harness code (model, scheduler, world) on top: the harness's own bug, whatever module
+       code is further down (issue: a NULL callback called by the model was blamed on the
+       module that unloaded). */
+    expect_signature(t,
+                     "==1==ERROR: AddressSanitizer: SEGV on unknown address 0x000000000000 (pc 0x0 bp 0x2 sp 0x3 T0)\n"
+                     "    #0 0x0  (<unknown module>)\n"
+                     "    #1 0x2 in run_detach_side /work/main/core/model/model_detach.c:107:23\n"
+                     "    #2 0x3 in deregister /work/main/core/model/model_detach.c:212:13\n"
+                     "    #3 0x4 in RgUnload /work/main/tests/unit/test_rules_register.c:216:27\n",
+                     "NMRH-INTERNAL-ASAN-SEGV@run_detach_side");
+    /* A call through a bad pointer from module code stays the module's. */
+    expect_signature(t,
+                     "==1==ERROR: AddressSanitizer: SEGV on unknown address 0x000000000000 (pc 0x0 bp 0x2 sp 0x3 T0)\n"
+                     "    #0 0x0  (<unknown module>)\n"
+                     "    #1 0x2 in EchoClientCall /work/main/modules/echo/echo_client.c:340:9\n"
+                     "    #2 0x3 in nmrh_interp_call /work/main/core/seq/interp.c:212:13\n",
+                     "ASAN-SEGV@EchoClientCall");
     /* Frames in libc are not module code either. */
     expect_signature(t,
                      "==1==ERROR: AddressSanitizer: stack-use-after-return on address 0x7f at pc 0x1 bp 0x2 sp 0x3\n"
@@ -266,6 +284,11 @@ static void test_signature_parser(check_tally *t)
                      "==1==ERROR: AddressSanitizer: heap-use-after-free on address 0x1 at pc 0x1 bp 0x2 sp 0x3\n"
                      "    #0 0x1 in nmrh_sched_point /work/main/core/src/sched.c:166:9\n"
                      "    #1 0x2  (/work/main/build/tests/test+0x1234)\n",
+                     "NMRH-INTERNAL-ASAN-heap-use-after-free@nmrh_sched_point");
+    expect_signature(t,
+                     "==1==ERROR: AddressSanitizer: heap-use-after-free on address 0x1 at pc 0x1 bp 0x2 sp 0x3\n"
+                     "    #0 0x1 in __asan_memcpy (/usr/lib/libasan.so.8+0xb)\n"
+                     "    #1 0x2  (/work/main/build/tests/test+0x1234)\n",
                      "ASAN-heap-use-after-free@unknown");
     expect_signature(t, "garbage\n    #0 0x1 in Foo /src/foo.c:1\n", "ASAN-unknown@Foo");
     expect_signature(t, "", "ASAN-unknown@unknown");
@@ -277,10 +300,42 @@ static void test_signature_parser(check_tally *t)
     CHECK_STR(t, small, "ASAN-heap-u");
 }
 
+/* Grouping: a use after free belongs to the bug of the object's allocation site. */
+static void test_group_parser(check_tally *t)
+{
+    static const char uaf[] =
+        "==1==ERROR: AddressSanitizer: heap-use-after-free on address 0x60 at pc 0x1 bp 0x2 sp 0x3\n"
+        "WRITE of size 8 at 0x60 thread T0\n"
+        "    #0 0x1 in EchoGuardLeave /w/modules/echo/echo_call_guard.h:60:5\n"
+        "    #1 0x2 in EchoClientCall /w/modules/echo/echo_client.c:340:9\n"
+        "\n"
+        "0x60 is located 8 bytes inside of 96-byte region [0x58,0xb8)\n"
+        "freed by thread T0 here:\n"
+        "    #0 0x3 in free (/usr/lib/libasan.so.8+0xb)\n"
+        "    #1 0x4 in ExFreePoolWithTag /w/core/shim/pool.c:206:35\n"
+        "    #2 0x5 in EchoClientCleanupBindingContext /w/modules/echo/echo_client.c:250:5\n"
+        "\n"
+        "previously allocated by thread T0 here:\n"
+        "    #0 0x6 in malloc (/usr/lib/libasan.so.8+0xb)\n"
+        "    #1 0x7 in ExAllocatePool2 /w/core/shim/pool.c:120:35\n"
+        "    #2 0x8 in EchoClientAttachProvider /w/modules/echo/echo_client.c:101:15\n"
+        "    #3 0x9 in attach_pair /w/core/model/model_attach.c:90:23\n";
+    char sig[160], group[160];
+    nmrh_asan_signature(uaf, sig, sizeof sig);
+    CHECK_STR(t, sig, "ASAN-heap-use-after-free@EchoGuardLeave");
+    nmrh_asan_group(uaf, sig, group, sizeof group);
+    CHECK_STR(t, group, "object allocated in EchoClientAttachProvider");
+    /* No allocation stack: the signature is its own group. */
+    nmrh_asan_group("==1==ERROR: AddressSanitizer: SEGV on unknown address 0x0\n    #0 0x1 in F /s/f.c:1\n", "ASAN-SEGV@F", group,
+                    sizeof group);
+    CHECK_STR(t, group, "ASAN-SEGV@F");
+}
+
 int main(void)
 {
     check_tally t = {0, 0, "rules-asan"};
     test_signature_parser(&t);
+    test_group_parser(&t);
     test_twin(&t);
     test_use_after_free(&t);
     return check_summary(&t, "test_rules_asan");

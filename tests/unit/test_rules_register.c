@@ -21,6 +21,10 @@
 #define RG_NULL_OUT_PTR     0x0080u /* client: no place for the provider's dispatch table */
 #define RG_STACK_CONTEXT    0x0100u /* B16: binding context on the attach callback's stack */
 #define RG_STACK_DISPATCH   0x0200u /* B16: dispatch table built on the attach callback's stack */
+#define RG_CLEAR_DETACH     0x0400u /* clears its detach callback between Deregister and Wait */
+#define RG_CLEAR_CLEANUP    0x0800u /* clears its cleanup callback between Deregister and Wait */
+#define RG_SWAP_NPI_ID      0x1000u /* points its NpiId elsewhere between Deregister and Wait */
+#define RG_FREED_CHARS      0x2000u /* registers characteristics it has already freed */
 
 #define RG_BINDING_TAG RT_TAG('R', 'g', 'B', 'd')
 
@@ -178,18 +182,53 @@ static NTSTATUS RgLoad(void *Instance, ULONG Param)
     }
     if (m->Bugs & RG_NO_NPI_ID) ri->NpiId = NULL;
     if (m->Bugs & RG_NO_MODULE_ID) ri->ModuleId = NULL;
+    if (m->Bugs & RG_FREED_CHARS) {
+        /* A heap copy, freed by an error path that forgot the registration still needs it. */
+        PVOID copy = ExAllocatePool2(POOL_FLAG_NON_PAGED, sizeof(m->Characteristics), RG_BINDING_TAG);
+        if (copy == NULL) return STATUS_INSUFFICIENT_RESOURCES;
+        RtlCopyMemory(copy, &m->Characteristics, sizeof(m->Characteristics));
+        ExFreePoolWithTag(copy, RG_BINDING_TAG);
+        return m->IsProvider ? NmrRegisterProvider(copy, m, handle) : NmrRegisterClient(copy, m, handle);
+    }
     if (m->IsProvider)
         return NmrRegisterProvider((m->Bugs & RG_NULL_CHARS) ? NULL : &m->Characteristics.Provider, m, handle);
     return NmrRegisterClient((m->Bugs & RG_NULL_CHARS) ? NULL : &m->Characteristics.Client, m, handle);
+}
+
+/* RG_CLEAR_*, RG_SWAP_NPI_ID: "the registration is going away anyway", so its callbacks are
+   disarmed before the wait; but the NMR may still detach and clean up its bindings (on a worker,
+   or when the peer pends) and reads the characteristics until the wait returns. */
+static void RgDisarm(RG_MODULE *m)
+{
+    static const GUID other = {0x6e6d7268, 0x7275, 0x6c65, {0x80, 0, 0, 0, 0, 0, 0, 0x7f}};
+    NPI_REGISTRATION_INSTANCE *ri = m->IsProvider ? &m->Characteristics.Provider.ProviderRegistrationInstance
+                                                  : &m->Characteristics.Client.ClientRegistrationInstance;
+    if (m->Bugs & RG_CLEAR_DETACH) {
+        if (m->IsProvider)
+            m->Characteristics.Provider.ProviderDetachClient = NULL;
+        else
+            m->Characteristics.Client.ClientDetachProvider = NULL;
+    }
+    if (m->Bugs & RG_CLEAR_CLEANUP) {
+        if (m->IsProvider)
+            m->Characteristics.Provider.ProviderCleanupBindingContext = NULL;
+        else
+            m->Characteristics.Client.ClientCleanupBindingContext = NULL;
+    }
+    if (m->Bugs & RG_SWAP_NPI_ID) ri->NpiId = &other;
 }
 
 static void RgUnload(void *Instance)
 {
     RG_MODULE *m = Instance;
     if (m->IsProvider) {
-        if (NmrDeregisterProvider(m->NmrHandle) == STATUS_PENDING) NmrWaitForProviderDeregisterComplete(m->NmrHandle);
+        NTSTATUS status = NmrDeregisterProvider(m->NmrHandle);
+        RgDisarm(m);
+        if (status == STATUS_PENDING) NmrWaitForProviderDeregisterComplete(m->NmrHandle);
     } else {
-        if (NmrDeregisterClient(m->NmrHandle) == STATUS_PENDING) NmrWaitForClientDeregisterComplete(m->NmrHandle);
+        NTSTATUS status = NmrDeregisterClient(m->NmrHandle);
+        RgDisarm(m);
+        if (status == STATUS_PENDING) NmrWaitForClientDeregisterComplete(m->NmrHandle);
     }
 }
 
@@ -237,6 +276,20 @@ static void test_bad_characteristics(check_tally *t)
                               side ? "reg-provider" : "reg-client");
             rs_end(&r);
         }
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    /* Freed characteristics: the model asks ASan before reading them (without ASan it cannot
+       know, and the test would read freed memory). */
+    for (ULONG side = 0; side <= RG_PROVIDER; side += RG_PROVIDER) {
+        rs_run fr;
+        test_instance *fpeer, *fs;
+        reg_run(&fr, &fpeer, &fs, side | RG_FREED_CHARS);
+        rs_expect_finding(t, fr.w, NMRH_RULE_BAD_CHARACTERISTICS, side ? "NmrRegisterProvider" : "NmrRegisterClient",
+                          "with characteristics in freed or unallocated memory");
+        rs_end(&fr);
+    }
+#endif
+#endif
     rs_run r;
     test_instance *peer, *s;
     reg_run(&r, &peer, &s, RG_NULL_OUT_PTR);
@@ -266,6 +319,58 @@ static void test_stack_objects(check_tally *t)
                           (cases[i].bug & RG_PROVIDER) ? "reg-provider" : "reg-client", "is a stack object");
         rs_end(&r);
     }
+}
+
+/* A module that changes its registration while registered: under every schedule (detach and
+   cleanup inline, on workers, pending on the peer's call) one finding, NMR-REGISTRATION-CHANGED
+   naming that module, and never a crash in the model (this test runs under ASan). */
+typedef struct changed_case {
+    ULONG bugs;
+    const char *field;
+} changed_case;
+
+static void changed_scenario(rs_run *r)
+{
+    const changed_case *c = r->ctx;
+    int provider = (c->bugs & RG_PROVIDER) != 0;
+    /* The counterpart pends its detach until its `complete` call, so the subject's binding is
+       still detaching when the subject waits. */
+    test_instance *peer = rs_add(r, provider ? &rt_client_kind : &rt_provider_kind, "peer", RT_PEER_HOLD_DETACH);
+    test_instance *s = rs_add(r, &rg_kind, provider ? "reg-provider" : "reg-client", c->bugs);
+    th_load(r->w, peer);
+    th_load(r->w, s);
+    nmrh_world_run(r->w);
+    th_unload(r->w, s);
+    th_call(r->w, peer, RT_PEER_COMPLETE);
+}
+
+static void test_registration_changed(check_tally *t)
+{
+    static const changed_case cases[] = {
+        {RG_CLEAR_DETACH, "ClientDetachProvider"},
+        {RG_CLEAR_CLEANUP, "ClientCleanupBindingContext"},
+        {RG_SWAP_NPI_ID, "RegistrationInstance.NpiId"},
+        {RG_PROVIDER | RG_CLEAR_DETACH, "ProviderDetachClient"},
+        {RG_PROVIDER | RG_CLEAR_CLEANUP, "ProviderCleanupBindingContext"},
+        {RG_PROVIDER | RG_SWAP_NPI_ID, "RegistrationInstance.NpiId"},
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (uint32_t seed = 0; seed <= 60; seed++) {
+            nmrh_chooser_random rnd;
+            nmrh_chooser_random_init(&rnd, seed);
+            nmrh_config cfg;
+            nmrh_config_init(&cfg);
+            rs_run r;
+            rs_begin(&r, &cfg, seed ? &rnd.base : NULL);
+            r.ctx = (void *)&cases[i];
+            changed_scenario(&r);
+            nmrh_world_run(r.w);
+            nmrh_world_finish(r.w);
+            int provider = (cases[i].bugs & RG_PROVIDER) != 0;
+            rs_expect_finding(t, r.w, NMRH_RULE_REGISTRATION_CHANGED, provider ? "reg-provider changed the provider" : "reg-client changed the client",
+                              cases[i].field, "while registered");
+            rs_end(&r);
+        }
 }
 
 /* ---- correct twins ---- */
@@ -312,6 +417,7 @@ int main(void)
     check_tally t = {0, 0, "rules-register"};
     test_bad_characteristics(&t);
     test_stack_objects(&t);
+    test_registration_changed(&t);
     test_twins(&t);
     return check_summary(&t, "test_rules_register");
 }

@@ -32,7 +32,16 @@ void nmrh_oracle_check_peer_call(void *binding, bool caller_is_client, const cha
 void nmrh_oracle_install_asan_hook(void);
 
 /* Signature of an AddressSanitizer report: "ASAN-<kind>@<function>" for the first stack frame
-   outside the harness and the sanitizer runtime. Pure text processing; exposed for tests. */
+   outside the sanitizer runtime and the kernel shim, when that frame is module code; when it is
+   harness code (model, scheduler, interpreter), "NMRH-INTERNAL-ASAN-<kind>@<function>": a bug
+   in nmrh. Pure text processing; exposed for tests. */
 void nmrh_asan_signature(const char *report, char *out, unsigned out_size);
+#define NMRH_HARNESS_SIGNATURE_PREFIX "NMRH-INTERNAL-"
+
+/* The bug an AddressSanitizer report belongs to (nmrh_finding.group): for a report with an
+   allocation stack (use after free, double free) "object allocated in <first module frame>",
+   so reports of every function that touched one freed object group together; otherwise the
+   signature. Pure text processing; exposed for tests. */
+void nmrh_asan_group(const char *report, const char *signature, char *out, unsigned out_size);
 
 #endif

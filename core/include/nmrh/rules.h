@@ -55,6 +55,8 @@ typedef enum nmrh_rule {
     NMRH_RULE_TSAN,
     /* the harness broke its own contract towards modules: a bug in nmrh, never in the module */
     NMRH_RULE_INTERNAL,
+    /* appended later */
+    NMRH_RULE_REGISTRATION_CHANGED,
     NMRH_RULE_COUNT
 } nmrh_rule;
 

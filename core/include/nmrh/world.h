@@ -34,6 +34,11 @@ typedef struct nmrh_finding {
     nmrh_rule rule;
     char signature[160];   /* rule id, or for sanitizer reports "ASAN-<kind>@<first module frame>" */
     char message[384];     /* one line: module, binding and event */
+    /* The bug this finding belongs to, for grouping signatures: the rule and the object whose
+       life cycle broke (e.g. "NMR-CALL-AFTER-DETACH on the client binding context"), or for a
+       use after free the object's allocation site ("object allocated in EchoClientAttachProvider").
+       Empty: the signature is its own group. */
+    char group[160];
     char *details;         /* optional multi-line dump (blocked threads, binding states); may be NULL */
 } nmrh_finding;
 
