@@ -15,6 +15,7 @@ typedef struct minimizer {
     nmrh_seq *scratch; /* the candidate being tried */
     nmrh_seq *trial;   /* a whole alternative being minimised (the serialised schedule) */
     nmrh_seq *serialized_from; /* the last sequence serialize_pass tried, not to try it twice */
+    nmrh_seq *shifted;         /* a removal candidate with decisions shifted */
 } minimizer;
 
 static int keeps_signature(minimizer *m, const nmrh_seq *candidate)
@@ -31,6 +32,10 @@ static int keeps_signature(minimizer *m, const nmrh_seq *candidate)
 
 static int refers_to_thread(const nmrh_record *r) { return r->op == NMRH_OP_STEP || r->op == NMRH_OP_RUN; }
 static int creates_thread(const nmrh_record *r) { return r->op == NMRH_OP_START || r->op == NMRH_OP_DO; }
+static int runs_code(const nmrh_record *r)
+{
+    return r->op == NMRH_OP_STEP || r->op == NMRH_OP_RUN || r->op == NMRH_OP_RUN_ALL || r->op == NMRH_OP_DO;
+}
 
 /* `out` = `in` without the records in [from, to), cascading: dropping a module drops the threads
    and faults that name it, dropping a thread drops its steps and runs; later numbers shift. */
@@ -131,6 +136,32 @@ static uint32_t count_ops(const nmrh_seq *s, nmrh_op a, nmrh_op b)
     return n;
 }
 
+/* A thread dropped from a schedule that decisions still drive (a `run` that hands over to an
+   NMR worker keeps its decisions): a decision k > 0 that picked a thread after it now means the
+   one after that. Tries `cand` with every such decision one lower, then with each one alone;
+   leaves the first that keeps the signature in `cand`. */
+static int with_decisions_shifted(minimizer *m, nmrh_seq *cand)
+{
+    uint32_t decides = 0;
+    for (uint32_t i = 0; i < cand->count; i++) decides += cand->records[i].op == NMRH_OP_DECIDE && cand->records[i].a > 0;
+    if (decides == 0) return 0;
+    nmrh_seq *alt = m->shifted;
+    for (uint32_t only = 0; only <= cand->count; only++) { /* only == count: all of them */
+        if (only < cand->count && (cand->records[only].op != NMRH_OP_DECIDE || cand->records[only].a == 0 || decides == 1))
+            continue;
+        copy_seq(alt, cand);
+        for (uint32_t i = 0; i < alt->count; i++)
+            if (alt->records[i].op == NMRH_OP_DECIDE && alt->records[i].a > 0 && (only == cand->count || i == only))
+                alt->records[i].a--;
+        if (keeps_signature(m, alt)) {
+            copy_seq(cand, alt);
+            return 1;
+        }
+        if (m->stats->timed_out) return 0;
+    }
+    return 0;
+}
+
 /* Removal passes with shrinking chunk sizes, down to single records, until nothing goes. */
 static int remove_pass(minimizer *m, nmrh_seq *seq)
 {
@@ -139,7 +170,9 @@ static int remove_pass(minimizer *m, nmrh_seq *seq)
         for (uint32_t start = 0; start < seq->count;) {
             uint32_t end = start + chunk < seq->count ? start + chunk : seq->count;
             without(seq, start, end, m->scratch);
-            if (m->scratch->count < seq->count && keeps_signature(m, m->scratch)) {
+            if (m->scratch->count < seq->count &&
+                (keeps_signature(m, m->scratch) ||
+                 (chunk == 1 && creates_thread(&seq->records[start]) && with_decisions_shifted(m, m->scratch)))) {
                 copy_seq(seq, m->scratch);
                 progress = 1;
             } else {
@@ -237,7 +270,8 @@ static int try_items(minimizer *m, nmrh_seq *seq, const item *items, uint32_t n)
 
 /* Statements that say the same in fewer records: `tN = ACTION` ... `run tN`, with nothing
    naming tN in between, is the shorthand `ACTION` where the run was (the thread is started
-   later, so the threads after it are renumbered); `step tN A` `step tN B` is `step tN A+B`. */
+   later, so the threads after it are renumbered); `step tN A` ... `step tN B`, with nothing run
+   in between, is `step tN A+B` (in either place: a knob in between may matter to either part). */
 static int merge_pass(minimizer *m, nmrh_seq *seq)
 {
     item items[NMRH_SEQ_MAX_RECORDS], moved[NMRH_SEQ_MAX_RECORDS];
@@ -245,14 +279,22 @@ static int merge_pass(minimizer *m, nmrh_seq *seq)
     for (uint32_t i = 0; i < seq->count && !m->stats->timed_out; i++) {
         uint32_t n = to_items(seq, items);
         nmrh_record r = items[i].r;
-        if (r.op == NMRH_OP_STEP && i + 1 < n && items[i + 1].r.op == NMRH_OP_STEP && items[i + 1].r.a == r.a &&
-            r.b + items[i + 1].r.b + 2 <= 16) {
-            memcpy(moved, items, n * sizeof *items);
-            moved[i].r.b = (uint8_t)(r.b + items[i + 1].r.b + 1);
-            memmove(moved + i + 1, moved + i + 2, (n - i - 2) * sizeof *items);
-            if (try_items(m, seq, moved, n - 1)) {
-                progress = 1;
-                i--; /* the merged step may merge again */
+        if (r.op == NMRH_OP_STEP) {
+            /* The next step of the same thread, with nothing run in between (knobs, faults and
+               decisions may be): one step of both counts, where the first or the second was. */
+            uint32_t j = i + 1;
+            while (j < n && !(items[j].r.op == NMRH_OP_STEP && items[j].r.a == r.a) && !runs_code(&items[j].r)) j++;
+            if (j == n || items[j].r.op != NMRH_OP_STEP || r.b + items[j].r.b + 2 > 16) continue;
+            for (int at_second = 0; at_second < 2; at_second++) {
+                uint32_t keep = at_second ? j : i, drop = at_second ? i : j;
+                memcpy(moved, items, n * sizeof *items);
+                moved[keep].r.b = (uint8_t)(r.b + items[j].r.b + 1);
+                memmove(moved + drop, moved + drop + 1, (n - drop - 1) * sizeof *items);
+                if (try_items(m, seq, moved, n - 1)) {
+                    progress = 1;
+                    i--; /* the merged step may merge again */
+                    break;
+                }
             }
             continue;
         }
@@ -301,11 +343,11 @@ static int renumber_modules_pass(minimizer *m, nmrh_seq *seq)
 int minimize_sequence(nmrh_seq *seq, const char *signature, unsigned time_limit_seconds, minimize_stats *stats)
 {
     minimizer m = {signature, time(NULL) + (time_t)time_limit_seconds, stats, malloc(sizeof(nmrh_seq)),
-                   malloc(sizeof(nmrh_seq)), calloc(1, sizeof(nmrh_seq))};
+                   malloc(sizeof(nmrh_seq)), calloc(1, sizeof(nmrh_seq)), malloc(sizeof(nmrh_seq))};
     memset(stats, 0, sizeof *stats);
     stats->records_before = seq->count;
     int result = -1;
-    if (!m.scratch || !m.trial || !m.serialized_from) goto out;
+    if (!m.scratch || !m.trial || !m.serialized_from || !m.shifted) goto out;
     copy_seq(m.scratch, seq);
     if (!keeps_signature(&m, m.scratch)) goto out;
     /* Removals first (they shrink what later passes try), then the schedule made explicit, then
@@ -325,5 +367,6 @@ out:
     free(m.scratch);
     free(m.trial);
     free(m.serialized_from);
+    free(m.shifted);
     return result;
 }
