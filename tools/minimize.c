@@ -360,7 +360,7 @@ int minimize_sequence(nmrh_seq *seq, const char *signature, unsigned time_limit_
         progress |= simplify_pass(&m, seq);
         if (!progress) break;
     }
-    if (!stats->timed_out) renumber_modules_pass(&m, seq);
+    if (!stats->timed_out && renumber_modules_pass(&m, seq)) remove_pass(&m, seq); /* still 1-minimal */
     result = 0;
 out:
     stats->records_after = seq->count;
