@@ -15,6 +15,11 @@ file(GLOB NMRH_SHORTEST CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/corpus/regressio
 foreach(f ${NMRH_SHORTEST})
   get_filename_component(name ${f} NAME_WE)
   add_test(NAME minimize_shortest_${name}
-           COMMAND ${NMRH_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/regressions/minimize_shortest.sh $<TARGET_FILE:nmrh> ${f} 60)
-  set_tests_properties(minimize_shortest_${name} PROPERTIES LABELS "regression" TIMEOUT 120)
+           COMMAND ${NMRH_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/regressions/minimize_shortest.sh $<TARGET_FILE:nmrh> ${f} 90)
+  set_tests_properties(minimize_shortest_${name} PROPERTIES LABELS "regression" TIMEOUT 180)
 endforeach()
+# ... and every seeded bug of the benchmark has one.
+add_test(NAME minimize_shortest_complete
+         COMMAND ${NMRH_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/regressions/shortest_complete.sh
+                 ${PROJECT_SOURCE_DIR}/bench/bugs.tsv ${PROJECT_SOURCE_DIR}/corpus/regressions/shortest)
+set_tests_properties(minimize_shortest_complete PROPERTIES LABELS "regression")
