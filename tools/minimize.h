@@ -1,8 +1,11 @@
 /*
- * Event-level minimisation of a finding: remove records (a removed thread or module takes the
- * records that refer to it along, and later references are renumbered), then simplify the
- * parameters that remain, as long as the finding's signature stays the same. The result is
- * 1-minimal: no single record can be removed without losing the signature.
+ * Event-level minimisation of a finding, as long as its signature stays the same: remove records
+ * (a removed thread or module takes the records that refer to it along, and later references are
+ * renumbered); rewrite the chooser-driven schedule as explicit steps (serialize.h), so that
+ * threads can go without shifting decisions; merge statements that say the same in fewer records;
+ * simplify the parameters that remain; number modules in order of first use. The result is
+ * 1-minimal: no single record can be removed without losing the signature. Lengths are records
+ * (docs/fuzzing.md).
  */
 #ifndef NMRH_TOOL_MINIMIZE_H
 #define NMRH_TOOL_MINIMIZE_H
