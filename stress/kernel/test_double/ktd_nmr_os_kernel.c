@@ -9,7 +9,7 @@
 
 #include "ktd_nmr_os.h"
 
-#define KTD_TAG 'dRMN'
+#define KTD_TAG 0x64524D4Eu /* 'NMRd' in a pool dump */
 
 static FAST_MUTEX g_mx;
 static KEVENT g_cv;
