@@ -150,22 +150,25 @@ set_nmr_choices() { # the Wine NETIO.SYS reads this before a registration when n
 }
 
 # --- replay, grouped by the choices the NMR double must make ------------------------------------
-# What each prediction says the NMR did, as the double's words (NMRH_LOOPBACK_NMR's).
-choices_of() { # FILE.nmrobs
-    local c=()
-    awk '/^callback (Client|Provider)Detach/ {print $2; exit}' "$1" | grep -q '^Provider' && c+=(provider-first)
-    grep -Eq '^callback (ClientDetachProvider|ProviderDetachClient) w[0-9]' "$1" && c+=(detach-on-worker)
-    grep -Eq '^callback (ClientDetachProvider|ProviderDetachClient) .* irql=2' "$1" && c+=(detach-at-dispatch)
-    grep -Eq '^callback (Client|Provider)CleanupBindingContext w[0-9]' "$1" && c+=(cleanup-deferred)
-    grep -q '^knob handle-write after-attach' "${1%.nmrobs}.nmrseq" && c+=(handle-after-attach)
+# The choices a scenario asks of the NMR, as the double's words (NMRH_LOOPBACK_NMR's): its knob
+# lines, and for a knob left to the chooser what the prediction shows the model chose.
+choices_of() { # FILE.nmrseq
+    local seq=$1 obs=${1%.nmrseq}.nmrobs c=()
+    grep -Eq '^knob +detach-order +provider-first' "$seq" && c+=(provider-first)
+    grep -Eq '^knob +detach-thread +worker' "$seq" && c+=(detach-on-worker)
+    if grep -Eq '^knob +detach-irql +dispatch' "$seq" ||
+        { grep -Eq '^knob +detach-irql +choose' "$seq" &&
+            grep -Eq '^callback (ClientDetachProvider|ProviderDetachClient) .* irql=2' "$obs"; }; then
+        c+=(detach-at-dispatch)
+    fi
+    grep -Eq '^knob +cleanup +deferred' "$seq" && c+=(cleanup-deferred)
+    grep -Eq '^knob +handle-write +after-attach' "$seq" && c+=(handle-after-attach)
     local IFS=,
     echo "${c[*]:-default}"
 }
 # Choices the double cannot reproduce under Wine, and the knob the report must then name.
 # (Empty: any divergence.)
 declare -A WINE_CANNOT=(
-    # Wine has no IRQL: KeRaiseIrql does nothing and the driver's KeGetCurrentIrql reads 0.
-    [detach-at-dispatch]="K4 detach-irql"
     # The double runs both detach callbacks on one thread of its own; the model one per side.
     [detach-on-worker]="K4 detach-thread"
     # The double's cleanup thread runs as soon as the detach is complete, unscheduled; the model's
@@ -175,7 +178,7 @@ declare -A WINE_CANNOT=(
 declare -A GROUP=()
 for f in "$WORK"/corpus/scenarios/*.nmrseq; do
     b=$(basename "$f" .nmrseq)
-    g=$(choices_of "${f%.nmrseq}.nmrobs")
+    g=$(choices_of "$f")
     GROUP[$g]+=" $b"
 done
 : >"$RES/replay.txt"
