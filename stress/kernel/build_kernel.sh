@@ -256,7 +256,7 @@ while read -r dll sym; do
     "$CC" "${KCFLAGS[@]}" -Wno-error -S -o "$OUT/obj/probe_$sym.s" "$OUT/obj/probe_$sym.c" 2>/dev/null ||
         fail "cannot compile a probe of $sym with the driver's flags"
     if grep -Eq "leaq[[:space:]]+__imp_$sym\(%rip\)|\.refptr\.__imp_$sym\(%rip\)" "$OUT/obj/probe_$sym.s"; then
-        got=alias
+        got="alias"
     elif grep -Eq "movq[[:space:]]+__imp_$sym\(%rip\)" "$OUT/obj/probe_$sym.s"; then
         got=dllimport
     else

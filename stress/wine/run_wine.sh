@@ -54,13 +54,17 @@ case "$STRESS_S$THREADS" in *[!0-9]*) echo "run_wine.sh: --stress-seconds and --
 find_tool() { # NAME: on PATH, else Debian's /usr/lib/wine/NAME
     if command -v "$1" >/dev/null 2>&1; then command -v "$1"; elif [ -x "/usr/lib/wine/$1" ]; then echo "/usr/lib/wine/$1"; else return 1; fi
 }
-WINE=${WINE64:-$(find_tool wine64)} || { echo "SKIPPED: wine64 is not installed (apt-get install --no-install-recommends wine64)"; exit 77; }
-WINESERVER=${WINESERVER:-$(find_tool wineserver)} || { echo "SKIPPED: wineserver is not installed (apt-get install --no-install-recommends wine64)"; exit 77; }
+WINE=${WINE64:-$(find_tool wine64)} && [ -x "$WINE" ] ||
+    { echo "SKIPPED: wine64 is not installed (apt-get install --no-install-recommends wine64)"; exit 77; }
+WINESERVER=${WINESERVER:-$(find_tool wineserver)} && [ -x "$WINESERVER" ] ||
+    { echo "SKIPPED: wineserver is not installed (apt-get install --no-install-recommends wine64)"; exit 77; }
 TMO=${NMRH_WINE_TIMEOUT:-180}
 
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 RES="$WORK/results"
+# A previous run killed before its cleanup may have left Wine running on its prefix.
+[ -d "$WORK/prefix" ] && WINEPREFIX="$WORK/prefix" timeout 30 "$WINESERVER" -k >/dev/null 2>&1
 rm -rf "$RES" "$WORK/prefix" "$WORK/corpus"
 mkdir -p "$RES" "$WORK/corpus/scenarios" "$WORK/corpus/regressions"
 LOG="$RES/wine.log"
@@ -121,7 +125,8 @@ say "prefix ready in $(($(date +%s) - start)) s: $WINEPREFIX"
 # The session: one idle cmd.exe keeps wineserver (and so services.exe and the driver's
 # winedevice.exe) alive between the commands below; its stderr collects the DbgPrint lines.
 mkfifo "$WORK/keepalive.fifo" 2>/dev/null || setup_fail "cannot make $WORK/keepalive.fifo"
-timeout -k 10 3600 "$WINE" cmd.exe /k <"$WORK/keepalive.fifo" >/dev/null 2>"$RES/session.log" &
+# (Bounded: if this script is killed before its cleanup, Wine winds down by itself.)
+timeout -k 10 900 "$WINE" cmd.exe /k <"$WORK/keepalive.fifo" >/dev/null 2>"$RES/session.log" &
 KEEPALIVE=$!
 exec 9>"$WORK/keepalive.fifo" # holds the fifo open: cmd.exe waits for input until the end
 rm -f "$WORK/keepalive.fifo"
@@ -131,7 +136,7 @@ mkdir -p "$C"
 cp "$KOUT/nmrhstress.sys" "$KOUT/nmrstress.exe" "$KOUT/wine/netio.sys" "$C/"
 cp -r "$WORK/corpus" "$C/corpus"
 w sc create nmrhstress type= kernel start= demand binPath= 'C:\nmrh\nmrhstress.sys' >>"$LOG" 2>&1
-for try in 1 2 3; do # the first start can come before services.exe is ready
+for _ in 1 2 3; do # the first start can come before services.exe is ready
     w sc start nmrhstress >"$RES/sc-start.txt" 2>&1
     grep -q 'RUNNING' "$RES/sc-start.txt" && break
     w sc query nmrhstress >>"$RES/sc-start.txt" 2>&1
