@@ -158,10 +158,11 @@ SYS="$OUT/nmrhstress.sys"
 "$OUT/lib/pe_checksum" "$SYS"
 echo "built $SYS (+ nmrhstress.pdb)"
 
-# --- the Wine-only NETIO.SYS (stress/wine/netio_wine.c): the NMR test double as a kernel-style DLL,
+# --- the Wine-only NETIO.SYS (stress/wine/): the NMR test double as a kernel-style DLL,
 # for running the driver under Wine (stress/wine/run_wine.sh). Never for a Windows machine. ---------
 NETIO="$OUT/wine/netio.sys"
-for f in stress/kernel/test_double/ktd_nmr.c stress/kernel/test_double/ktd_nmr_os_kernel.c stress/wine/netio_wine.c; do
+for f in stress/kernel/test_double/ktd_nmr.c stress/kernel/test_double/ktd_nmr_os_kernel.c stress/wine/netio_wine.c \
+    stress/wine/wine_supply.c stress/wine/wine_irql.c; do
     "$CC" "${KCFLAGS[@]}" -c "$SRC/$f" -o "$OUT/obj/wine/$(basename "${f%.c}").o" || fail "$f does not compile for the Wine NETIO.SYS"
 done
 # shellcheck disable=SC2054 # lld's commas
