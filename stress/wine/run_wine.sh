@@ -228,7 +228,10 @@ rc=$?
 runs=$(awk '/^stress: [0-9]+ sequences run/ {print $2}' "$RES/stress.txt")
 runs=${runs:-0}
 say "stress: $THREADS workers, $STRESS_S s, $runs sequence runs ($(tail -1 "$RES/stress.txt"))"
-check stress $((rc != 0 || runs == 0)) "exit $rc: $(grep -v '^PASS' "$RES/stress.txt" | head -20)"
+# Clean: no finding, no hang, no error, something ran. (A sequence the random choice never picked in
+# a short run on a loaded machine is not a failure of the driver.)
+sbad=$(grep -E '^(FINDING|HANG|ERROR|DIVERGED)' "$RES/stress.txt" | grep -v 'never ran' | head -20)
+check stress $((runs == 0 || rc > 2 || ${#sbad} > 0)) "exit $rc: ${sbad:-nothing ran}"
 
 # --- the regression reproducers against the correct pair ---------------------------------------
 w 'C:\nmrh\nmrstress.exe' replay --target echo --journal 'C:\nmrh\journal.log' --junit 'C:\nmrh\regressions.xml' \
