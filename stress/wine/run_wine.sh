@@ -65,7 +65,7 @@ WORK=$(cd "$WORK" && pwd)
 RES="$WORK/results"
 # A previous run killed before its cleanup may have left Wine running on its prefix.
 [ -d "$WORK/prefix" ] && WINEPREFIX="$WORK/prefix" timeout 30 "$WINESERVER" -k >/dev/null 2>&1
-rm -rf "$RES" "$WORK/prefix" "$WORK/corpus"
+rm -rf "$RES" "$WORK/prefix" "$WORK/corpus" "$WORK/home"
 mkdir -p "$RES" "$WORK/corpus/scenarios" "$WORK/corpus/regressions"
 LOG="$RES/wine.log"
 : >"$LOG"
@@ -100,7 +100,11 @@ export WINEPREFIX="$WORK/prefix" WINEARCH=win64
 # debugstr warnings, which go to the stderr of the process that started the Wine session.
 unset DISPLAY WAYLAND_DISPLAY
 export WINEDEBUG=-all,warn+debugstr
-export WINEDLLOVERRIDES="mscoree,mshtml=;netio.sys=n"
+export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d;netio.sys=n"
+# Nothing outside the work directory: Wine links the prefix's user folders to $HOME.
+WHOME="$WORK/home"
+export HOME="$WHOME" XDG_CONFIG_HOME="$WHOME/.config" XDG_DATA_HOME="$WHOME/.local/share" XDG_CACHE_HOME="$WHOME/.cache"
+mkdir -p "$WHOME"
 KEEPALIVE=""
 cleanup() {
     if [ "$KEEP" = 1 ]; then
@@ -111,7 +115,7 @@ cleanup() {
     WINEPREFIX="$WINEPREFIX" timeout 30 "$WINESERVER" -k >/dev/null 2>&1
     [ -n "$KEEPALIVE" ] && kill "$KEEPALIVE" 2>/dev/null
     WINEPREFIX="$WINEPREFIX" timeout 30 "$WINESERVER" -w >/dev/null 2>&1
-    rm -rf "$WINEPREFIX"
+    rm -rf "$WINEPREFIX" "$WHOME"
 }
 trap cleanup EXIT
 trap 'exit 3' INT TERM
