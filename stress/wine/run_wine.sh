@@ -96,8 +96,9 @@ cp "$SRC"/corpus/regressions/*.nmrseq "$WORK/corpus/regressions/"
 
 # --- the prefix -------------------------------------------------------------------------------
 export WINEPREFIX="$WORK/prefix" WINEARCH=win64
-# No dialogs, no X, no Mono/Gecko installers; the driver's and NETIO's DbgPrint lines are Wine's
-# debugstr warnings, which go to the stderr of the process that started the Wine session.
+# No dialogs, no X, no Mono/Gecko installers, no menu entries; the driver's and NETIO's DbgPrint
+# lines are Wine's debugstr warnings, on the stderr of whichever Wine command started the service
+# host (all logs are searched for them at the end).
 unset DISPLAY WAYLAND_DISPLAY
 export WINEDEBUG=-all,warn+debugstr
 export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d;netio.sys=n"
@@ -127,7 +128,7 @@ timeout -k 10 "$TMO" "$WINE" wineboot -i >>"$LOG" 2>&1 || setup_fail "wineboot f
 timeout -k 10 "$TMO" "$WINESERVER" -w || setup_fail "Wine did not finish creating the prefix"
 say "prefix ready in $(($(date +%s) - start)) s: $WINEPREFIX"
 # The session: one idle cmd.exe keeps wineserver (and so services.exe and the driver's
-# winedevice.exe) alive between the commands below; its stderr collects the DbgPrint lines.
+# winedevice.exe) alive between the commands below.
 mkfifo "$WORK/keepalive.fifo" 2>/dev/null || setup_fail "cannot make $WORK/keepalive.fifo"
 # (Bounded: if this script is killed before its cleanup, Wine winds down by itself.)
 timeout -k 10 900 "$WINE" cmd.exe /k <"$WORK/keepalive.fifo" >/dev/null 2>"$RES/session.log" &
