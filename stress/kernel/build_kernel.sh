@@ -9,8 +9,12 @@
 #              NETIO.SYS, all nine Nmr* functions from NETIO.SYS; entry point DriverEntry; base
 #              relocations, exception (.pdata) table, no TLS, correct checksum; tagged pool only
 #              (ExAllocatePoolWithTag/ExAllocatePool2, never the untagged ExAllocatePool); no
-#              __chkstk and no __try (no __C_specific_handler); no floating point.
+#              __chkstk and no __try (no __C_specific_handler); no floating point; every imported
+#              variable read with the WDK's indirection (wdk_data_imports.txt); nothing read
+#              through gs (KeGetCurrentThread's gs:[0x188] and the like).
 #            nmrstress.exe: console subsystem, x64, imports DeviceIoControl and FlushFileBuffers.
+# Also builds OUT/wine/netio.sys, the Wine-only NETIO.SYS that runs the driver under Wine
+# (stress/wine/run_wine.sh); never for a Windows machine.
 # exit: 0 built (and checked), 1 failed, 77 skipped (toolchain or mingw-w64 missing).
 # env:  NMRH_KERNEL_EXTRA_SOURCES="a.c b.c", NMRH_KERNEL_EXTRA_INCLUDES="dir ...",
 #       NMRH_KERNEL_EXTRA_TARGET=symbol: compile a module of your own into the driver (with the
