@@ -56,6 +56,7 @@ add_library(nmrh_kdriver_um STATIC
   ${NMRH_SRC}/stress/kernel/platform_kernel.c ${NMRH_SRC}/stress/kernel/dispatch.c
   ${NMRH_SRC}/stress/kernel/oracle_kernel.c
   ${NMRH_SRC}/stress/kernel/test_double/ktd_kernel.c ${NMRH_SRC}/stress/kernel/test_double/ktd_nmr.c
+  ${NMRH_SRC}/stress/kernel/test_double/ktd_nmr_os_posix.c
   ${NMRH_KDUM_MODULES})
 target_include_directories(nmrh_kdriver_um BEFORE PUBLIC ${NMRH_KDRIVER_UM_INCLUDES}
                            ${NMRH_SRC}/stress/kernel ${NMRH_SRC}/stress/kernel/test_double)

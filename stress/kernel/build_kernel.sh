@@ -9,8 +9,12 @@
 #              NETIO.SYS, all nine Nmr* functions from NETIO.SYS; entry point DriverEntry; base
 #              relocations, exception (.pdata) table, no TLS, correct checksum; tagged pool only
 #              (ExAllocatePoolWithTag/ExAllocatePool2, never the untagged ExAllocatePool); no
-#              __chkstk and no __try (no __C_specific_handler); no floating point.
+#              __chkstk and no __try (no __C_specific_handler); no floating point; every imported
+#              variable read with the WDK's indirection (wdk_data_imports.txt); nothing read
+#              through gs (KeGetCurrentThread's gs:[0x188] and the like).
 #            nmrstress.exe: console subsystem, x64, imports DeviceIoControl and FlushFileBuffers.
+# Also builds OUT/wine/netio.sys, the Wine-only NETIO.SYS that runs the driver under Wine
+# (stress/wine/run_wine.sh); never for a Windows machine.
 # exit: 0 built (and checked), 1 failed, 77 skipped (toolchain or mingw-w64 missing).
 # env:  NMRH_KERNEL_EXTRA_SOURCES="a.c b.c", NMRH_KERNEL_EXTRA_INCLUDES="dir ...",
 #       NMRH_KERNEL_EXTRA_TARGET=symbol: compile a module of your own into the driver (with the
@@ -60,18 +64,19 @@ READOBJ=$(find_llvm_tool llvm-readobj) || skip "llvm-readobj not found; apt-get 
 OBJDUMP=$(find_llvm_tool llvm-objdump) || skip "llvm-objdump not found; apt-get install -y llvm"
 DLLTOOL=$(find_llvm_tool llvm-dlltool) || skip "llvm-dlltool not found; apt-get install -y llvm"
 AR=$(find_llvm_tool llvm-ar) || skip "llvm-ar not found; apt-get install -y llvm"
+NM=$(find_llvm_tool llvm-nm) || skip "llvm-nm not found; apt-get install -y llvm"
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 rm -rf "$OUT/obj"
-mkdir -p "$OUT/obj/sys" "$OUT/obj/exe" "$OUT/lib"
+mkdir -p "$OUT/obj/sys" "$OUT/obj/exe" "$OUT/obj/wine" "$OUT/lib" "$OUT/wine"
 
 # --- flags ----------------------------------------------------------------------------------
 TARGET=--target=x86_64-w64-windows-gnu
 KCFLAGS=(
     "$TARGET" -std=c11 -O2 -g -gcodeview
     -ffreestanding -nostdlibinc
-    -isystem "$COMPAT" -isystem "$MINGW_INC/ddk" -isystem "$MINGW_INC"
+    -isystem "$SRC/stress/kernel/mingw-compat" -isystem "$COMPAT" -isystem "$MINGW_INC/ddk" -isystem "$MINGW_INC"
     -mgeneral-regs-only          # no floating point / SIMD in the kernel
     -mno-stack-arg-probe         # no __chkstk: kernel stacks are small and frames stay below a page
     -fno-stack-protector -fno-jump-tables -fasynchronous-unwind-tables
@@ -143,8 +148,11 @@ done
 [ "$bad" = 0 ] || fail "the driver does not compile (see above)"
 
 SYS="$OUT/nmrhstress.sys"
+# No auto-import: a variable used without its import declaration would otherwise be patched at run
+# time by the mingw runtime's pseudo-relocations, which a driver does not have.
 # shellcheck disable=SC2054 # lld's commas
 "$CC" "$TARGET" -fuse-ld=lld -nostdlib -Wl,--subsystem,native -Wl,--entry,DriverEntry \
+    -Wl,--disable-auto-import -Wl,--disable-runtime-pseudo-reloc \
     -Wl,--pdb="$OUT/nmrhstress.pdb" -Wl,-Map="$OUT/nmrhstress.map" -L"$MINGW_LIB" -L"$OUT/lib" \
     -o "$SYS" "$OUT"/obj/sys/*.o -lntoskrnl -lntoskrnl_extra -lhal -lnetio ||
     fail "the driver does not link (an undefined symbol above is something the kernel does not export)"
@@ -153,6 +161,21 @@ SYS="$OUT/nmrhstress.sys"
 "$CC" -O2 -o "$OUT/lib/pe_checksum" "$SRC/stress/kernel/pe_checksum.c"
 "$OUT/lib/pe_checksum" "$SYS"
 echo "built $SYS (+ nmrhstress.pdb)"
+
+# --- the Wine-only NETIO.SYS (stress/wine/): the NMR test double as a kernel-style DLL,
+# for running the driver under Wine (stress/wine/run_wine.sh). Never for a Windows machine. ---------
+NETIO="$OUT/wine/netio.sys"
+for f in stress/kernel/test_double/ktd_nmr.c stress/kernel/test_double/ktd_nmr_os_kernel.c stress/wine/netio_wine.c \
+    stress/wine/wine_supply.c stress/wine/wine_irql.c; do
+    "$CC" "${KCFLAGS[@]}" -c "$SRC/$f" -o "$OUT/obj/wine/$(basename "${f%.c}").o" || fail "$f does not compile for the Wine NETIO.SYS"
+done
+# shellcheck disable=SC2054 # lld's commas
+"$CC" "$TARGET" -fuse-ld=lld -nostdlib -shared -Wl,--subsystem,native -Wl,--entry,NetioWineEntry \
+    -Wl,--disable-auto-import -Wl,--disable-runtime-pseudo-reloc -L"$MINGW_LIB" \
+    -o "$NETIO" "$OUT"/obj/wine/*.o "$SRC/stress/wine/netio.def" -lntoskrnl -lhal -lntdll ||
+    fail "the Wine NETIO.SYS does not link"
+rm -f "$OUT/wine/netio.lib" "$OUT/wine/libnetio.dll.a"
+echo "built $NETIO (Wine only)"
 
 # --- the console tool -------------------------------------------------------------------------
 EXE="$OUT/nmrstress.exe"
@@ -216,6 +239,42 @@ while read -r dll sym; do
     esac
 done <<<"$pairs"
 [ "$nmr" = 9 ] || fail "$SYS imports $nmr of the nine Nmr* functions from NETIO.SYS"
+# Imported data (variables): each must be read with the WDK's indirection (wdk_data_imports.txt,
+# mingw-compat/wdm.h). An import is data when the import library has no code thunk for it. A probe
+# compiled with the driver's flags shows what the driver's headers make of the name: `&NAME` is the
+# import slot itself (leaq/.refptr to __imp_NAME: the WDK's import alias) or the slot's content
+# (movq __imp_NAME: a dllimport variable).
+data_table="$SRC/stress/kernel/wdk_data_imports.txt"
+ndata=0
+declare -A lib_syms=()
+while read -r dll sym; do
+    lib=$(tr '[:upper:]' '[:lower:]' <<<"${dll%.*}")
+    [ -f "$MINGW_LIB/lib$lib.a" ] || continue
+    [ -n "${lib_syms[$lib]+set}" ] || lib_syms[$lib]=$(for a in "$MINGW_LIB/lib$lib.a" "$OUT/lib/lib${lib}_extra.a"; do
+        if [ -f "$a" ]; then "$NM" "$a" 2>/dev/null | awk 'NF >= 2 && $(NF - 1) == "T" {print $NF}'; fi
+    done | sort -u)
+    grep -qx "$sym" <<<"${lib_syms[$lib]}" && continue # a code thunk (T): a function
+    ndata=$((ndata + 1))
+    want=$(awk -v s="$sym" '$1 == s {print $2}' "$data_table")
+    [ -n "$want" ] || fail "$SYS imports the variable $sym, which $data_table does not list: look up how the WDK declares it and add it"
+    printf '#include <ntddk.h>\nvoid *nmrk_probe(void) { return (void *)&%s; }\n' "$sym" >"$OUT/obj/probe_$sym.c"
+    "$CC" "${KCFLAGS[@]}" -Wno-error -S -o "$OUT/obj/probe_$sym.s" "$OUT/obj/probe_$sym.c" 2>/dev/null ||
+        fail "cannot compile a probe of $sym with the driver's flags"
+    if grep -Eq "leaq[[:space:]]+__imp_$sym\(%rip\)|\.refptr\.__imp_$sym\(%rip\)" "$OUT/obj/probe_$sym.s"; then
+        got="alias"
+    elif grep -Eq "movq[[:space:]]+__imp_$sym\(%rip\)" "$OUT/obj/probe_$sym.s"; then
+        got=dllimport
+    else
+        got=unknown
+    fi
+    [ "$got" = "$want" ] || fail "$sym: the driver's headers declare it as $got, the WDK as $want: \`*$sym\` in the driver reads the wrong thing (see stress/kernel/mingw-compat/wdm.h)"
+done <<<"$pairs"
+# Thread identity and the like through gs (the KPCR): Windows internals the WDK inlines
+# (KeGetCurrentThread reads gs:[0x188]); under Wine gs is the user-mode TEB and they read garbage.
+# The driver asks exported routines instead (PsGetCurrentThreadId).
+gs=$("$OBJDUMP" -d --no-show-raw-insn "$SYS" | grep -E '%gs:' | head -5 || true)
+[ -z "$gs" ] || fail "$SYS reads the processor block through gs (KeGetCurrentThread()'s gs:[0x188] and the like; use PsGetCurrentThreadId):"$'\n'"$gs"
+
 fp=$("$OBJDUMP" -d --no-show-raw-insn "$SYS" | awk -F'\t' '/^ *[0-9a-f]+:/ && NF >= 2 {
         m = $2; sub(/ .*/, "", m)
         if (m ~ /^f/ || m ~ /^(ldmxcsr|stmxcsr|emms|xsave|xrstor)/ || $3 ~ /%(x|y|z)?mm[0-9]|%st/) print
@@ -231,4 +290,5 @@ for sym in DeviceIoControl FlushFileBuffers CreateFileA; do
 done
 
 echo "checked: $SYS native, $(wc -l <<<"$pairs") imports only from ntoskrnl.exe/HAL.dll/NETIO.SYS (the nine Nmr* from NETIO.SYS), entry DriverEntry, relocations, .pdata, checksum, no TLS/__chkstk/SEH/untagged pool/floating point"
+echo "checked: $SYS reads its $ndata imported variable(s) with the WDK's indirection, reads nothing through gs"
 echo "checked: $EXE console subsystem, imports DeviceIoControl, FlushFileBuffers, CreateFileA"

@@ -2,7 +2,8 @@
  * The kernel platform (platform_kernel.h): the interpreter's threads are kernel system threads
  * (PsCreateSystemThread); the replay scheduler's events are KEVENTs; one spin lock serves the
  * interposer, the scheduler and the thread table. What a thread is (its slot) is found from
- * KeGetCurrentThread() in a small hash table, since kernel code has no thread-local storage.
+ * the thread's id (current_thread_key) in a small hash table, since kernel code has no
+ * thread-local storage.
  *
  * Replay: one interpreter runs the sequence; its threads stop at every boundary event and run only
  *         when the replay scheduler lets them (stress/engine/replay_sched.h). Every event is
@@ -134,7 +135,14 @@ static uint32_t mix32(uint32_t x) /* a 32-bit finaliser (murmur3's) */
 
 static uint32_t next_random(krun *run) { return mix32((uint32_t)InterlockedIncrement(&run->rng)); }
 
-/* ---- the thread table: KeGetCurrentThread() -> slot (linear probing, backward-shift delete) ---- */
+/* ---- the thread table: current_thread_key() -> slot (linear probing, backward-shift delete) ---- */
+
+/* Who is running: the id from the exported PsGetCurrentThreadId, not KeGetCurrentThread(), which
+   the WDK and mingw-w64 headers inline as a read of gs:[0x188] (the KPRCB's current thread): an
+   implementation detail of the Windows kernel that only Windows provides (under Wine it reads 0,
+   and every thread would be one slot). build_kernel.sh --check fails on any gs:[0x188] read in
+   the driver. Ids of live threads are distinct and never 0. */
+static PVOID current_thread_key(void) { return (PVOID)PsGetCurrentThreadId(); }
 
 static uint32_t hash_ptr(PVOID p)
 {
@@ -205,7 +213,7 @@ static void h_unlock(void *ctx, uintptr_t token)
 static uint32_t h_slot(void *ctx)
 {
     krun *run = ctx;
-    PVOID me = (PVOID)KeGetCurrentThread();
+    PVOID me = current_thread_key();
     uintptr_t t = h_lock(run);
     uint32_t slot = table_find_locked(run, me);
     if (slot == NO_SLOT && run->nforeign < FOREIGN_SLOTS) {
@@ -326,7 +334,7 @@ static VOID NTAPI thread_main(PVOID arg)
     kthread *t = arg;
     krun *run = t->run;
     kworker *w = t->w;
-    PVOID me = (PVOID)KeGetCurrentThread();
+    PVOID me = current_thread_key();
     uintptr_t k = h_lock(run);
     table_insert_locked(run, me, t->slot);
     h_unlock(run, k);
@@ -703,7 +711,7 @@ static VOID NTAPI worker_main(PVOID arg)
     kworker *w = arg;
     krun *run = w->run;
     const nmrk_validated *v = run->v;
-    PVOID me = (PVOID)KeGetCurrentThread();
+    PVOID me = current_thread_key();
     uintptr_t k = h_lock(run);
     table_insert_locked(run, me, w->index * SLOTS_PER_WORKER + SLOTS_PER_WORKER - 1);
     h_unlock(run, k);

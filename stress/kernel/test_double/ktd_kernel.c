@@ -309,7 +309,7 @@ NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess, POB
                                    KPROCESSOR_MODE AccessMode, PVOID *Object, PVOID HandleInformation)
 {
     (void)DesiredAccess, (void)AccessMode, (void)HandleInformation;
-    if (ObjectType != NULL && ObjectType != *PsThreadType) return STATUS_INVALID_PARAMETER;
+    if (ObjectType != NULL && ObjectType != *PsThreadType) return STATUS_OBJECT_TYPE_MISMATCH;
     ktd_thread *t = Handle;
     __atomic_add_fetch(&t->refs, 1, __ATOMIC_ACQ_REL);
     *Object = t;
@@ -329,6 +329,9 @@ NTSTATUS ZwClose(HANDLE Handle)
 }
 
 PKTHREAD KeGetCurrentThread(void) { return (PKTHREAD)(t_self ? t_self : &t_other); }
+
+/* Distinct for every live thread and never 0, as on Windows. */
+HANDLE PsGetCurrentThreadId(void) { return (HANDLE)KeGetCurrentThread(); }
 
 LONG ktd_threads_running(void) { return __atomic_load_n(&g_threads, __ATOMIC_ACQUIRE); }
 

@@ -6,14 +6,15 @@
  * come early or before the detach callback (K6, K7). Registrations and bindings are heap objects
  * whose addresses are the handles; they are freed when the registration's Wait returns and
  * nothing refers to them any more.
+ *
+ * The host (lock, condition, threads, memory) is ktd_nmr_os.h: pthreads for the user-mode tests,
+ * kernel APIs for the Wine-only NETIO.SYS that runs the real driver binary (stress/wine/).
  */
 #include <ntddk.h>
 #include <netioddk.h>
 
-#include <pthread.h>
-#include <stdlib.h>
-
 #include "ktd_nmr.h"
+#include "ktd_nmr_os.h"
 
 enum { B_ATTACHING, B_ATTACHED, B_DECLINED, B_DETACHING, B_CLEANING, B_DEAD };
 enum { D_NONE, D_RUNNING, D_SUCCESS, D_PENDING, D_COMPLETED };
@@ -37,8 +38,6 @@ struct binding {
     PVOID ctx[2];
 };
 
-static pthread_mutex_t g_mx = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
 static reg *g_regs, **g_regs_tail = &g_regs;
 static binding *g_bindings;
 static ktd_nmr_config g_cfg;
@@ -48,17 +47,17 @@ void ktd_nmr_configure(const ktd_nmr_config *cfg) { g_cfg = *cfg; }
 
 int ktd_nmr_live_registrations(void)
 {
-    pthread_mutex_lock(&g_mx);
+    ktd_os_lock();
     int n = g_live_regs;
-    pthread_mutex_unlock(&g_mx);
+    ktd_os_unlock();
     return n;
 }
 
 int ktd_nmr_live_bindings(void)
 {
-    pthread_mutex_lock(&g_mx);
+    ktd_os_lock();
     int n = g_live_bindings;
-    pthread_mutex_unlock(&g_mx);
+    ktd_os_unlock();
     return n;
 }
 
@@ -78,7 +77,7 @@ static void unlink_reg(reg *r)
         if (*pp == r) {
             *pp = r->next;
             if (g_regs_tail == &r->next) g_regs_tail = pp;
-            free(r);
+            ktd_os_free(r);
             g_live_regs--;
             return;
         }
@@ -91,7 +90,7 @@ static void collect_locked(void)
         if ((b->state == B_DEAD || b->state == B_DECLINED) && b->c->waited && b->p->waited) {
             *pp = b->next;
             b->c->refs--, b->p->refs--;
-            free(b);
+            ktd_os_free(b);
         } else {
             pp = &b->next;
         }
@@ -107,7 +106,7 @@ static void binding_gone_locked(binding *b, int state)
     b->state = state;
     b->c->live--, b->p->live--;
     g_live_bindings--;
-    pthread_cond_broadcast(&g_cv);
+    ktd_os_broadcast();
 }
 
 /* ---- cleanup and detach ---- */
@@ -118,31 +117,17 @@ static void run_cleanup(binding *b)
     PNPI_PROVIDER_CLEANUP_BINDING_CONTEXT_FN pf = pchars(b->p)->ProviderCleanupBindingContext;
     if (cf) cf(b->ctx[0]);
     if (pf) pf(b->ctx[1]);
-    pthread_mutex_lock(&g_mx);
+    ktd_os_lock();
     binding_gone_locked(b, B_DEAD);
-    pthread_mutex_unlock(&g_mx);
+    ktd_os_unlock();
 }
 
-static void *cleanup_worker(void *arg)
-{
-    run_cleanup(arg);
-    return NULL;
-}
-
-static void start_thread(void *(*fn)(void *), void *arg)
-{
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &attr, fn, arg) != 0) abort();
-    pthread_attr_destroy(&attr);
-}
+static void cleanup_worker(void *arg) { run_cleanup(arg); }
 
 static void both_sides_done(binding *b)
 {
     if (g_cfg.cleanup_deferred)
-        start_thread(cleanup_worker, b);
+        ktd_os_start_thread(cleanup_worker, b);
     else
         run_cleanup(b);
 }
@@ -159,21 +144,21 @@ static int finished_locked(binding *b)
 
 static void detach_side(binding *b, int s)
 {
-    pthread_mutex_lock(&g_mx);
+    ktd_os_lock();
     if (b->detach[s] != D_NONE) {
-        pthread_mutex_unlock(&g_mx);
+        ktd_os_unlock();
         return;
     }
     b->detach[s] = D_RUNNING;
-    pthread_mutex_unlock(&g_mx);
+    ktd_os_unlock();
     KIRQL old = PASSIVE_LEVEL;
     if (g_cfg.detach_at_dispatch) KeRaiseIrql(DISPATCH_LEVEL, &old);
     NTSTATUS status = s == 0 ? cchars(b->c)->ClientDetachProvider(b->ctx[0]) : pchars(b->p)->ProviderDetachClient(b->ctx[1]);
     if (g_cfg.detach_at_dispatch) KeLowerIrql(old);
-    pthread_mutex_lock(&g_mx);
+    ktd_os_lock();
     b->detach[s] = b->complete[s] ? D_COMPLETED : status == STATUS_SUCCESS ? D_SUCCESS : D_PENDING;
     int done = finished_locked(b);
-    pthread_mutex_unlock(&g_mx);
+    ktd_os_unlock();
     if (done) both_sides_done(b);
 }
 
@@ -184,16 +169,12 @@ static void run_detach(binding *b)
     detach_side(b, 1 - first);
 }
 
-static void *detach_worker(void *arg)
-{
-    run_detach(arg);
-    return NULL;
-}
+static void detach_worker(void *arg) { run_detach(arg); }
 
 static void start_detach(binding *b)
 {
     if (g_cfg.detach_on_worker)
-        start_thread(detach_worker, b);
+        ktd_os_start_thread(detach_worker, b);
     else
         run_detach(b);
 }
@@ -206,8 +187,8 @@ static void start_detach(binding *b)
 static binding *new_binding_locked(reg *c, reg *p)
 {
     if (c->dereg || p->dereg) return NULL;
-    binding *b = calloc(1, sizeof *b);
-    if (!b) abort();
+    binding *b = ktd_os_zalloc(sizeof *b);
+    if (!b) ktd_os_fatal("no memory for a binding");
     b->c = c, b->p = p;
     b->next = g_bindings;
     g_bindings = b;
@@ -222,7 +203,7 @@ static void attach_pair(binding *b)
     reg *c = b->c, *p = b->p;
     NTSTATUS status = cchars(c)->ClientAttachProvider(b, c->context, instance(p));
 
-    pthread_mutex_lock(&g_mx);
+    ktd_os_lock();
     int late = 0;
     if (b->attach_ok && status == STATUS_SUCCESS) {
         b->state = B_ATTACHED;
@@ -233,20 +214,20 @@ static void attach_pair(binding *b)
     } else {
         binding_gone_locked(b, B_DECLINED);
     }
-    pthread_mutex_unlock(&g_mx);
+    ktd_os_unlock();
     if (late) start_detach(b);
 }
 
 static NTSTATUS do_register(int is_client, const void *chars, PVOID context, PHANDLE handle)
 {
-    reg *r = calloc(1, sizeof *r);
+    reg *r = ktd_os_zalloc(sizeof *r);
     if (!r) return STATUS_INSUFFICIENT_RESOURCES;
     r->is_client = is_client;
     r->chars = chars;
     r->context = context;
     reg *peers[64];
     int n = 0;
-    pthread_mutex_lock(&g_mx);
+    ktd_os_lock();
     for (reg *q = g_regs; q && n < 64; q = q->next)
         if (q->is_client != is_client && !q->dereg && IsEqualGUID(instance(q)->NpiId, instance(r)->NpiId)) peers[n++] = q;
     for (int i = 0; i < n; i++) peers[i]->refs++; /* kept while we attach to them */
@@ -254,18 +235,18 @@ static NTSTATUS do_register(int is_client, const void *chars, PVOID context, PHA
     g_regs_tail = &r->next;
     g_live_regs++;
     if (!g_cfg.handle_after_attach) *handle = r;
-    pthread_mutex_unlock(&g_mx);
+    ktd_os_unlock();
 
     for (int i = 0; i < n; i++) {
-        pthread_mutex_lock(&g_mx);
+        ktd_os_lock();
         binding *b = new_binding_locked(is_client ? r : peers[i], is_client ? peers[i] : r);
-        pthread_mutex_unlock(&g_mx);
+        ktd_os_unlock();
         if (b) attach_pair(b);
     }
-    pthread_mutex_lock(&g_mx);
+    ktd_os_lock();
     for (int i = 0; i < n; i++) peers[i]->refs--;
     if (g_cfg.handle_after_attach) *handle = r;
-    pthread_mutex_unlock(&g_mx);
+    ktd_os_unlock();
     return STATUS_SUCCESS;
 }
 
@@ -289,11 +270,11 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
     NTSTATUS status = pchars(b->p)->ProviderAttachClient(b, b->p->context, instance(b->c), ClientBindingContext,
                                                          ClientDispatch, &ctx, &dispatch);
     if (status == STATUS_SUCCESS) {
-        pthread_mutex_lock(&g_mx);
+        ktd_os_lock();
         b->attach_ok = 1;
         b->ctx[0] = ClientBindingContext;
         b->ctx[1] = ctx;
-        pthread_mutex_unlock(&g_mx);
+        ktd_os_unlock();
         *ProviderBindingContext = ctx;
         *ProviderDispatch = dispatch;
     }
@@ -302,22 +283,25 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
 
 static NTSTATUS do_deregister(HANDLE h)
 {
+    enum { MAX_DETACH = 256 };
     reg *r = h;
-    binding *list[256];
+    binding **list = ktd_os_zalloc(MAX_DETACH * sizeof *list); /* not on the stack: kernel stacks are small */
     int n = 0;
-    pthread_mutex_lock(&g_mx);
+    if (!list) ktd_os_fatal("no memory for a deregistration");
+    ktd_os_lock();
     r->dereg = 1;
     /* Oldest first, as the model does: the list is newest first. */
     for (binding *b = g_bindings; b; b = b->next) {
         if (b->c != r && b->p != r) continue;
         if (b->state == B_ATTACHING)
             b->detach_requested = 1;
-        else if (b->state == B_ATTACHED && n < 256)
+        else if (b->state == B_ATTACHED && n < MAX_DETACH)
             list[n++] = b;
     }
     for (int i = 0; i < n; i++) list[i]->state = B_DETACHING;
-    pthread_mutex_unlock(&g_mx);
+    ktd_os_unlock();
     for (int i = n - 1; i >= 0; i--) start_detach(list[i]);
+    ktd_os_free(list);
     return STATUS_PENDING;
 }
 
@@ -327,11 +311,11 @@ NTSTATUS NmrDeregisterProvider(HANDLE NmrProviderHandle) { return do_deregister(
 static NTSTATUS do_wait(HANDLE h)
 {
     reg *r = h;
-    pthread_mutex_lock(&g_mx);
-    while (r->live > 0 || g_cfg.never_release_waits) pthread_cond_wait(&g_cv, &g_mx);
+    ktd_os_lock();
+    while (r->live > 0 || g_cfg.never_release_waits) ktd_os_wait();
     r->waited = 1;
     collect_locked();
-    pthread_mutex_unlock(&g_mx);
+    ktd_os_unlock();
     return STATUS_SUCCESS;
 }
 
@@ -341,14 +325,14 @@ NTSTATUS NmrWaitForProviderDeregisterComplete(HANDLE NmrProviderHandle) { return
 static void do_complete(HANDLE h, int s)
 {
     binding *b = h;
-    pthread_mutex_lock(&g_mx);
+    ktd_os_lock();
     b->complete[s] = 1;
     int done = 0;
     if (b->detach[s] == D_PENDING) {
         b->detach[s] = D_COMPLETED;
         done = finished_locked(b);
     }
-    pthread_mutex_unlock(&g_mx);
+    ktd_os_unlock();
     if (done) both_sides_done(b);
 }
 

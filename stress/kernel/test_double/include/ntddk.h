@@ -20,6 +20,9 @@ typedef ULONG ACCESS_MASK;
 #define SYNCHRONIZE 0x00100000L
 #define THREAD_ALL_ACCESS 0x001FFFFFL
 #define OBJ_KERNEL_HANDLE 0x00000200L
+#ifndef STATUS_OBJECT_TYPE_MISMATCH
+#define STATUS_OBJECT_TYPE_MISMATCH ((NTSTATUS)0xC0000024L)
+#endif
 
 typedef struct _OBJECT_ATTRIBUTES {
     ULONG Length;
@@ -62,6 +65,7 @@ NTKERNELAPI LONG_PTR ObfDereferenceObject(PVOID Object);
 #define ObDereferenceObject ObfDereferenceObject
 NTSYSAPI NTSTATUS ZwClose(HANDLE Handle);
 NTKERNELAPI PKTHREAD KeGetCurrentThread(void);
+NTKERNELAPI HANDLE PsGetCurrentThreadId(void);
 NTKERNELAPI LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency);
 
 /* ---- test-only controls of the double (not WDK) ---- */
