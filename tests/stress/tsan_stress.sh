@@ -11,5 +11,5 @@ cmake -S "$src" -B "$tree" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=
 cmake --build "$tree" --target nmrh test_threads >/dev/null
 "$tree/tests/test_threads"
 bash "$here/stress_expect.sh" "$tree/tools/nmrh" "$tree/stress-echo" 0 - -- --target echo --time 20 --seed 11
-bash "$here/stress_expect.sh" "$tree/tools/nmrh" "$tree/stress-b7c" 1 'TSAN-(data-race|heap-use-after-free)@EchoGuard(Leave|EnterAtDpc|Detach)' -- \
+bash "$here/stress_expect.sh" "$tree/tools/nmrh" "$tree/stress-b7c" 1 'TSAN-(data-race|heap-use-after-free)@(EchoGuard(Leave|EnterAtDpc|Detach)|Echo(Client|Provider)CleanupBindingContext)' -- \
     --target echo-b7-c --time 120 --seed 1
