@@ -14,7 +14,7 @@ add_test(NAME gcc_warnings
 set_tests_properties(kernel_cross_compile gcc_warnings PROPERTIES
                      LABELS build
                      SKIP_RETURN_CODE 77
-                     TIMEOUT 120)
+                     TIMEOUT 300)
 
 # ClusterFuzzLite's build.sh, run here with the OSS-Fuzz variables (no Docker).
 add_test(NAME clusterfuzzlite_build

@@ -12,5 +12,5 @@ foreach(script scenarios fmt_convert cli findings)
   add_test(NAME seq_tool_${script}
            COMMAND ${NMRH_BASH} ${PROJECT_SOURCE_DIR}/tests/seq/${script}.sh $<TARGET_FILE:nmrh>
                    ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/seq-work/${script})
-  set_tests_properties(seq_tool_${script} PROPERTIES LABELS seq TIMEOUT 120)
+  set_tests_properties(seq_tool_${script} PROPERTIES LABELS seq TIMEOUT 300)
 endforeach()

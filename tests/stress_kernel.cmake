@@ -55,7 +55,7 @@ set_tests_properties(stress_wine PROPERTIES LABELS "wine" SKIP_RETURN_CODE 77 TI
 
 add_test(NAME stress_gcc_warnings
          COMMAND ${NMRH_BASH} ${PROJECT_SOURCE_DIR}/stress/tests/gcc_warnings.sh ${PROJECT_SOURCE_DIR})
-set_tests_properties(stress_gcc_warnings PROPERTIES LABELS "build;stress" SKIP_RETURN_CODE 77 TIMEOUT 120)
+set_tests_properties(stress_gcc_warnings PROPERTIES LABELS "build;stress" SKIP_RETURN_CODE 77 TIMEOUT 300)
 
 if(TARGET fuzz_ioctl_request)
   add_test(NAME fuzz_ioctl_request_smoke
