@@ -1,7 +1,7 @@
 /*
  * Example NMR client of the echo NPI, written as ordinary WDK kernel code and meant to be correct:
- * it follows the documented patterns (seeds 002 and 004 in shared/), and the harness must never
- * report a finding against it.
+ * it follows the documented patterns (the WDK documentation's reference-counting and rundown
+ * samples for NMR modules), and the harness must never report a finding against it.
  *
  * - Attach: allocate a binding context, try client dispatch version 2, fall back to version 1
  *   when the provider answers STATUS_NOINTERFACE, and return exactly what

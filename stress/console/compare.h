@@ -10,7 +10,7 @@
  *   - events only the model has ("missing") or only the kernel has ("extra");
  *   - events in a different order (neighbouring kernel events the model has the other way round).
  * Each divergence names the open choice of the NMR contract it bears on, where there is one
- * (spec/nmr-contract.md: K1 Deregister status, K3 handle write, K4 detach order/thread/IRQL, K5
+ * (docs/nmr-contract.md: K1 Deregister status, K3 handle write, K4 detach order/thread/IRQL, K5
  * cleanup inline or deferred, K7 pre-completion), which is how the model's knob settings are
  * confirmed or refuted on real Windows. Controller notes (BLOCKED) and the UNGATED flag are not
  * compared. When the model stopped on a finding, only what it saw is compared.

@@ -1,5 +1,5 @@
 /*
- * Knobs: the freedoms the NMR documentation leaves (spec/nmr-contract.md, section 3).
+ * Knobs: the freedoms the NMR documentation leaves (docs/nmr-contract.md, section 3).
  *
  * Each knob is either fixed to one value or left to the run's chooser, which then decides
  * afresh every time the model reaches that freedom. K1 (Deregister returns STATUS_PENDING) and

@@ -1,5 +1,5 @@
 /*
- * The NMR test double (ktd_nmr.h). Semantics follow spec/nmr-contract.md section 2 and the knob
+ * The NMR test double (ktd_nmr.h). Semantics follow docs/nmr-contract.md section 2 and the knob
  * choices of ktd_nmr_config: attach runs on the thread that registers later, inside its
  * Nmr*Register* call (K2); Deregister always returns STATUS_PENDING (K1); a binding whose attach
  * is in flight when a side deregisters is detached when the attach returns (K8); Complete may
