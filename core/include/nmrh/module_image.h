@@ -21,6 +21,10 @@
    harness's) or the object's file cannot be read. */
 void nmrh_module_image_capture(nmrh_module_image *image, const void *address_in_image);
 
+/* In a module built by nmrh_add_module: the image of the module's own shared object (defined by
+   the generated glue, one per object). A hand-written adapter's kind sets `.image = &nmrh_this_image`. */
+extern nmrh_module_image nmrh_this_image __attribute__((visibility("hidden")));
+
 /* Puts the saved bytes back (what image->restore does). */
 void nmrh_module_image_restore(const nmrh_module_image *image);
 
