@@ -78,7 +78,7 @@ static LIST_ENTRY FlowDrvBindings;
 static volatile LONG FlowDrvUnloading;
 static volatile LONG FlowDrvEvents;
 static ULONG FlowDrvNextFlowId = 1000;  // initialised data: must read 1000 at every load
-static ULONG FlowDrvVerdicts[FlowVerdictMax];
+static volatile LONG FlowDrvVerdicts[FlowVerdictMax];
 
 //
 // Binding bookkeeping.
@@ -236,9 +236,10 @@ FlowDrvClassifyOne(
     InterlockedIncrement(&FlowDrvEvents);
     status = dispatch->ClassifyFlow(Binding->ProviderBindingContext, FlowId, &verdict);
     if (NT_SUCCESS(status) && verdict < FlowVerdictMax) {
-        FlowDrvVerdicts[verdict]++;
+        InterlockedIncrement(&FlowDrvVerdicts[verdict]);
     }
     dispatch->CloseFlow(Binding->ProviderBindingContext, FlowId);
+    InterlockedIncrement(&FlowDrvEvents);
 }
 
 _Use_decl_annotations_
@@ -317,8 +318,8 @@ DriverEntry(
     UNREFERENCED_PARAMETER(RegistryPath);
 
     DbgPrint("flowdrv: DriverEntry, next flow %lu, %lu verdicts so far\n", (unsigned long)FlowDrvNextFlowId,
-             (unsigned long)(FlowDrvVerdicts[FlowVerdictPermit] + FlowDrvVerdicts[FlowVerdictBlock] +
-                             FlowDrvVerdicts[FlowVerdictInspect]));
+             (unsigned long)(ReadNoFence(&FlowDrvVerdicts[FlowVerdictPermit]) + ReadNoFence(&FlowDrvVerdicts[FlowVerdictBlock]) +
+                             ReadNoFence(&FlowDrvVerdicts[FlowVerdictInspect])));
 
     KeInitializeSpinLock(&FlowDrvBindingLock);
     InitializeListHead(&FlowDrvBindings);
