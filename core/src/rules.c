@@ -62,6 +62,8 @@ static const struct {
     [NMRH_RULE_UBSAN] = {"UBSAN", "UndefinedBehaviorSanitizer reported undefined behaviour in module code (signature: check plus first module frame)"},
     [NMRH_RULE_TSAN] = {"TSAN", "ThreadSanitizer reported a data race or lock misuse in a real-thread stress run (signature: kind plus first module frame)"},
     [NMRH_RULE_INTERNAL] = {"NMRH-INTERNAL", "the harness broke its own contract towards modules (a bug in nmrh)"},
+    [NMRH_RULE_PRIMITIVE_MISUSE] = {"KRNL-PRIMITIVE-MISUSE",
+        "a kernel primitive used against its contract (critical region, push lock or resource rules, misaligned interlocked operand, a primitive added through nmrh/shim.h)"},
 };
 
 const char *nmrh_rule_id(nmrh_rule r)

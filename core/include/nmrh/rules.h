@@ -55,6 +55,8 @@ typedef enum nmrh_rule {
     NMRH_RULE_TSAN,
     /* the harness broke its own contract towards modules: a bug in nmrh, never in the module */
     NMRH_RULE_INTERNAL,
+    /* kernel primitives beyond locks and IRQL (core/shim/, and primitives added through nmrh/shim.h) */
+    NMRH_RULE_PRIMITIVE_MISUSE,
     NMRH_RULE_COUNT
 } nmrh_rule;
 

@@ -33,6 +33,16 @@ typedef struct _NPI_MODULEID {
 } NPI_MODULEID;
 typedef const NPI_MODULEID *PNPI_MODULEID;
 
+/* TRUE when both identify the same module: same kind, same GUID or interface LUID. */
+static __inline __attribute__((unused)) BOOLEAN NmrIsEqualNpiModuleId(PNPI_MODULEID ModuleId1, PNPI_MODULEID ModuleId2)
+{
+    if (ModuleId1->Type != ModuleId2->Type) return FALSE;
+    if (ModuleId1->Type == MIT_GUID) return RtlEqualMemory(&ModuleId1->Guid, &ModuleId2->Guid, sizeof(GUID)) ? TRUE : FALSE;
+    if (ModuleId1->Type == MIT_IF_LUID)
+        return RtlEqualMemory(&ModuleId1->IfLuid, &ModuleId2->IfLuid, sizeof(LUID)) ? TRUE : FALSE;
+    return FALSE;
+}
+
 typedef struct _NPI_REGISTRATION_INSTANCE {
     USHORT Version;
     USHORT Size;
