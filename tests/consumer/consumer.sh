@@ -44,8 +44,11 @@ run cmake --build "$work/pkg"
 echo "built in ${SECONDS}s"
 check_build "$work/pkg"
 
-step "3. nmrh fuzz finds the seeded bug, with the driver instrumented"
+step "3. the seeded bug: replayed, then found by nmrh fuzz with the driver instrumented"
 pkg=$work/pkg
+# The sequence the correct driver handles by pending its detach is a use-after-free in the buggy one.
+"$pkg/nmrh_flowdrv_bug" replay --target flowdrv "$proj/sequences/detach-during-call.nmrseq" > "$work/bug.txt" 2>&1
+grep "^FINDING ASAN-heap-use-after-free@FlowDrv" "$work/bug.txt" || fail "the seeded bug does not show on detach-during-call.nmrseq"
 mkdir -p "$work/seeds"
 for s in basic reload classifier-fails call-then-unload; do
   run "$pkg/nmrh_flowdrv" convert --target flowdrv --to binary "$proj/sequences/$s.nmrseq" -o "$work/seeds/$s.bin"

@@ -12,6 +12,8 @@ Abstract:
 
     All state is global, as in most drivers. A binding is kept alive by a count of calls in
     flight: a detach that finds calls in flight is pended and completed by the last of them.
+    The classifiers' combined capacity is configuration, read by every request and written at
+    attach, under a push lock (both at PASSIVE_LEVEL).
 
 Environment:
 
@@ -29,6 +31,7 @@ Environment:
 
 #define FLOWDRV_TAG 'bwlF'
 #define FLOWDRV_MAX_PEERS 8
+#define FLOWDRV_NO_VERDICT 0xffui8
 
 typedef struct _FLOWDRV_BINDING {
     LIST_ENTRY Link;
@@ -78,11 +81,53 @@ static LIST_ENTRY FlowDrvBindings;
 static volatile LONG FlowDrvUnloading;
 static volatile LONG FlowDrvEvents;
 static ULONG FlowDrvNextFlowId = 1000;  // initialised data: must read 1000 at every load
+static EX_PUSH_LOCK FlowDrvConfigLock;  // protects FlowDrvCapacity
+static ULONG FlowDrvCapacity;           // flows all bound classifiers accept, summed
 static volatile LONG FlowDrvVerdicts[FlowVerdictMax];
 
 //
 // Binding bookkeeping.
 //
+
+__forceinline
+BOOLEAN
+FlowDrvVerdictIsValid(
+    _In_ UCHAR Verdict
+    )
+{
+    return (BOOLEAN)(Verdict != FLOWDRV_NO_VERDICT && Verdict < FlowVerdictMax);
+}
+
+_IRQL_requires_max_(APC_LEVEL)
+static
+VOID
+FlowDrvAddCapacity(
+    _In_ ULONG Flows
+    )
+{
+    KeEnterCriticalRegion();
+    ExAcquirePushLockExclusive(&FlowDrvConfigLock);
+    FlowDrvCapacity += Flows;
+    ExReleasePushLockExclusive(&FlowDrvConfigLock);
+    KeLeaveCriticalRegion();
+}
+
+_IRQL_requires_max_(APC_LEVEL)
+static
+ULONG
+FlowDrvReadCapacity(
+    VOID
+    )
+{
+    ULONG capacity;
+
+    KeEnterCriticalRegion();
+    ExAcquirePushLockShared(&FlowDrvConfigLock);
+    capacity = FlowDrvCapacity;
+    ExReleasePushLockShared(&FlowDrvConfigLock);
+    KeLeaveCriticalRegion();
+    return capacity;
+}
 
 _IRQL_requires_max_(DISPATCH_LEVEL)
 static
@@ -160,6 +205,7 @@ FlowDrvAttachProvider(
     KeAcquireSpinLock(&FlowDrvBindingLock, &oldIrql);
     InsertTailList(&FlowDrvBindings, &binding->Link);
     KeReleaseSpinLock(&FlowDrvBindingLock, oldIrql);
+    FlowDrvAddCapacity(binding->MaxFlows);
     return STATUS_SUCCESS;
 }
 
@@ -235,7 +281,7 @@ FlowDrvClassifyOne(
     }
     InterlockedIncrement(&FlowDrvEvents);
     status = dispatch->ClassifyFlow(Binding->ProviderBindingContext, FlowId, &verdict);
-    if (NT_SUCCESS(status) && verdict < FlowVerdictMax) {
+    if (NT_SUCCESS(status) && FlowDrvVerdictIsValid((UCHAR)verdict)) {
         InterlockedIncrement(&FlowDrvVerdicts[verdict]);
     }
     dispatch->CloseFlow(Binding->ProviderBindingContext, FlowId);
@@ -257,6 +303,9 @@ FlowDrvProcessRequest(
 
     if (ReadNoFence(&FlowDrvUnloading) != 0) {
         return STATUS_DEVICE_NOT_READY;
+    }
+    if (FlowDrvReadCapacity() == 0) {
+        return STATUS_NOT_FOUND;  // no classifier ever bound
     }
 
     KeAcquireSpinLock(&FlowDrvBindingLock, &oldIrql);
@@ -323,6 +372,7 @@ DriverEntry(
 
     KeInitializeSpinLock(&FlowDrvBindingLock);
     InitializeListHead(&FlowDrvBindings);
+    ExInitializePushLock(&FlowDrvConfigLock);
 
     characteristics->Version = 0;
     characteristics->Length = sizeof(*characteristics);
