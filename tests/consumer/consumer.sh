@@ -27,6 +27,13 @@ check_build() {
     run "$dir/nmrh_flowdrv" replay --target flowdrv "$seq"
   done
   run "$dir/flowdrv_determinism" "$proj/sequences/reload.nmrseq" 3000
+  # A second instance of a driver that keeps its state in globals is refused, with where and why.
+  printf 'm0 = flowdrv\nm1 = flowdrv\nload m0\n' > "$work/two.nmrseq"
+  "$dir/nmrh_flowdrv" replay --target flowdrv "$work/two.nmrseq" > "$work/two.txt" 2>&1
+  local rc=$?
+  cat "$work/two.txt"
+  [ $rc = 2 ] && grep -q "two.nmrseq:2:6: .*second instance of module kind 'flowdrv' is refused" "$work/two.txt" ||
+    fail "a second flowdrv instance was not refused clearly (exit $rc)"
 }
 
 step "1. add_subdirectory(nmrh)"
