@@ -1,9 +1,9 @@
 /*
  * Generic counterparts of a declared NPI (counterparts.h, nmrh_npi): a "ping" NPI whose provider
- * dispatch table is a 4-byte header (version 7, size) then two slots (Reset, Ping), and whose
- * provider characteristics carry a 32-bit magic. ping-client is a deliberately careless client:
- * it checks the header and the characteristics at attach, but its detach returns success at once
- * and it keeps calling, so a call after its detach must be reported by the counterpart's slot
+ * dispatch table is a header (version 7, size; 8 bytes with padding) then two slots (Reset,
+ * Ping), and whose provider characteristics carry a 32-bit magic. careless-ping-client checks
+ * the header and the characteristics at attach, but its detach returns success at once and it
+ * keeps calling, so a call after its detach must be reported by the counterpart's slot
  * (NMR-CALL-AFTER-DETACH). Its trace lines show what the slot returned (the `status` option).
  */
 #include <ntddk.h>
