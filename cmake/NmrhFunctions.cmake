@@ -7,7 +7,8 @@
 #   NMRH_FUZZ_DIR              fuzz_target.c and mutator.c
 #   NMRH_TOOL_SOURCES          the nmrh tool's sources; NMRH_TOOL_SHARED_DIR their extra include dir
 #   NMRH_MODULE_COVERAGE_FLAGS coverage instrumentation for module code (empty: none)
-#   NMRH_MSVC_DIALECT_FLAGS    flags for module sources written for MSVC (MSVC_DIALECT)
+#   NMRH_MSVC_DIALECT_FLAGS    flags for module sources written for MSVC (MSVC_DIALECT), unless
+#                              nmrh_target_msvc_dialect() (core/km/msvc) is defined
 #   NMRH_FUZZ_ENGINE_FROM_ENV  link the engine named by $LIB_FUZZING_ENGINE instead of -fsanitize=fuzzer
 # and the targets nmrh::core (engine, WDK headers, sanitizer usage flags), nmrh::echo (example
 # modules, counterparts, built-in targets), nmrh::headers (WDK headers and sanitizer flags only).
@@ -85,7 +86,11 @@ function(nmrh_add_module name)
   target_compile_definitions(${name} PRIVATE ${M_COMPILE_DEFINITIONS})
   target_compile_options(${name} PRIVATE ${NMRH_MODULE_COVERAGE_FLAGS} ${M_COMPILE_OPTIONS})
   if(M_MSVC_DIALECT)
-    set_source_files_properties(${M_SOURCES} TARGET_DIRECTORY ${name} PROPERTIES COMPILE_OPTIONS "${NMRH_MSVC_DIALECT_FLAGS}")
+    if(COMMAND nmrh_target_msvc_dialect)  # the WDK surface's MSVC dialect (core/km/msvc), when present
+      nmrh_target_msvc_dialect(${name})
+    else()
+      target_compile_options(${name} PRIVATE ${NMRH_MSVC_DIALECT_FLAGS})
+    endif()
   endif()
   target_link_options(${name} INTERFACE -rdynamic)
 endfunction()

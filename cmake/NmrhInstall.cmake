@@ -26,6 +26,9 @@ install(EXPORT nmrhTargets NAMESPACE nmrh:: FILE nmrh-targets.cmake DESTINATION 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nmrh/include)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/km/um/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nmrh/km/um)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/km/netio/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nmrh/km/netio)
+if(EXISTS ${PROJECT_SOURCE_DIR}/core/km/msvc)  # the MSVC dialect: forced include and its CMake function
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/km/msvc/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nmrh/km/msvc)
+endif()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/modules/counterparts/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nmrh/counterparts
         FILES_MATCHING PATTERN "*.h")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/modules/echo/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nmrh/echo
