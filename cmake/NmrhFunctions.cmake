@@ -107,6 +107,9 @@ function(_nmrh_module_target module symbol_var)
   set(${symbol_var} ${sym} PARENT_SCOPE)
 endfunction()
 
+# libFuzzer targets need clang: with another compiler these two functions are not defined (the
+# nmrh tree tests `if(COMMAND nmrh_add_fuzz_target)`).
+if(CMAKE_C_COMPILER_ID MATCHES "Clang")
 # nmrh_fuzz_link(TARGET): link TARGET as a libFuzzer executable against the harness libraries.
 # With NMRH_FUZZ_ENGINE_FROM_ENV the flags come from $CFLAGS and the engine from
 # $LIB_FUZZING_ENGINE (OSS-Fuzz / ClusterFuzzLite).
@@ -145,6 +148,7 @@ function(nmrh_add_fuzz_target name)
   target_link_libraries(${name} PRIVATE ${F_LIBRARIES})
   nmrh_fuzz_link(${name})
 endfunction()
+endif()
 
 # nmrh_add_tool(NAME [TARGET_SYMBOL symbol | MODULE module] [LIBRARIES libs...]): the nmrh tool
 # with one more target: your own `extern const nmrh_target symbol`, or a module's.
