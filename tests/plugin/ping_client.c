@@ -93,7 +93,7 @@ static NTSTATUS PingCall(void *Instance, ULONG Value)
     NTSTATUS status;
     if (client->Dispatch == NULL) return STATUS_NOT_FOUND;
     status = client->Dispatch->Ping(client->ProviderContext, Value);
-    DbgPrint("ping-client: Ping(%lu) returned 0x%08lx", (unsigned long)Value, (unsigned long)status);
+    DbgPrint("ping-client: Ping(%lu) returned 0x%08x", (unsigned long)Value, (unsigned)(ULONG)status);
     return status;
 }
 
