@@ -59,7 +59,11 @@
 #define __ptr32
 #define __unaligned
 #define __w64
+/* clang knows __declspec under -fms-extensions (the MSVC dialect); elsewhere the common ones map
+   to attributes. */
+#ifndef _NMRH_MSVC_DIALECT
 #define __declspec(x) NMRH_DECLSPEC_##x
+#endif
 #define NMRH_DECLSPEC_noinline __attribute__((noinline))
 #define NMRH_DECLSPEC_noreturn __attribute__((noreturn))
 #define NMRH_DECLSPEC_selectany __attribute__((weak))
