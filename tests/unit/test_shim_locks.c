@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TAG_TEST ((ULONG)'tsTL')
+#define TAG_TEST ((ULONG)0x4C547374) /* 'tsTL' */
 
 static void run_alone(nmrh_world *w, const char *name, nmrh_thread_fn fn, void *arg)
 {

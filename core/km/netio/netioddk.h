@@ -33,8 +33,14 @@ typedef struct _NPI_MODULEID {
 } NPI_MODULEID;
 typedef const NPI_MODULEID *PNPI_MODULEID;
 
-/* TRUE when both identify the same module: same kind, same GUID or interface LUID. */
-static __inline __attribute__((unused)) BOOLEAN NmrIsEqualNpiModuleId(PNPI_MODULEID ModuleId1, PNPI_MODULEID ModuleId2)
+/* TRUE when both identify the same module: same kind, same GUID or interface LUID. (The unused
+   attribute keeps GCC and clang quiet when this header is compiled on its own.) */
+#if defined(__GNUC__) || defined(__clang__)
+#define NMRH_NETIO_MAYBE_UNUSED __attribute__((unused))
+#else
+#define NMRH_NETIO_MAYBE_UNUSED
+#endif
+static __inline NMRH_NETIO_MAYBE_UNUSED BOOLEAN NmrIsEqualNpiModuleId(PNPI_MODULEID ModuleId1, PNPI_MODULEID ModuleId2)
 {
     if (ModuleId1->Type != ModuleId2->Type) return FALSE;
     if (ModuleId1->Type == MIT_GUID) return RtlEqualMemory(&ModuleId1->Guid, &ModuleId2->Guid, sizeof(GUID)) ? TRUE : FALSE;

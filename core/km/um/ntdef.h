@@ -42,16 +42,15 @@
 #define NTDDI_WIN10_CO 0x0A00000B
 #define NTDDI_WIN10_NI 0x0A00000C
 
-/* ---- MSVC keywords and declaration specifiers ---- */
-#ifndef __forceinline
+/* ---- MSVC keywords and declaration specifiers ----
+   Compilers that have them (MSVC, clang-cl, clang with -fms-extensions in the MSVC dialect, which
+   defines _MSC_VER) keep their own; elsewhere they map to GCC/clang attributes or to nothing. */
+#ifndef _MSC_VER
 #define __forceinline inline __attribute__((always_inline))
-#endif
-#ifndef __int8
 #define __int8 char
 #define __int16 short
 #define __int32 int
 #define __int64 long long
-#endif
 #define __cdecl
 #define __stdcall
 #define __fastcall
@@ -73,6 +72,7 @@
 #define NMRH_DECLSPEC_deprecated __attribute__((deprecated))
 #define NMRH_DECLSPEC_allocator
 #define NMRH_DECLSPEC_thread __thread
+#endif
 
 #define NTAPI
 #define NTAPI_INLINE

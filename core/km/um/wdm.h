@@ -55,17 +55,19 @@ FORCEINLINE BOOLEAN nmrh_km_assert_check(int holds, const char *expr, const char
     if (!holds) nmrh_km_assert_failed(expr, file, line);
     return holds ? TRUE : FALSE;
 }
-#define NT_ASSERT_ACTION(e) nmrh_km_assert_check(!!(e), #e, __FILE__, __LINE__)
-#define NT_ASSERT(e) NT_ASSERT_ACTION(e)
-#define NT_ASSERTMSG(msg, e) NT_ASSERT_ACTION(e)
-#define NT_ASSERTMSGW(msg, e) NT_ASSERT_ACTION(e)
-#define NT_ASSERT_ASSUME(e) NT_ASSERT_ACTION(e)
-#define NT_ASSERTMSG_ASSUME(msg, e) NT_ASSERT_ACTION(e)
-#define NT_VERIFY(e) NT_ASSERT_ACTION(e)
-#define NT_VERIFYMSG(msg, e) NT_ASSERT_ACTION(e)
-#define NT_FRE_ASSERT(e) NT_ASSERT_ACTION(e)
-#define ASSERT(e) NT_ASSERT_ACTION(e)
-#define ASSERTMSG(msg, e) NT_ASSERT_ACTION(e)
+/* Each macro stringizes its own argument, so the message shows the expression as written. */
+#define NMRH_KM_ASSERT(e, text) nmrh_km_assert_check(!!(e), text, __FILE__, __LINE__)
+#define NT_ASSERT_ACTION(e) NMRH_KM_ASSERT(e, #e)
+#define NT_ASSERT(e) NMRH_KM_ASSERT(e, #e)
+#define NT_ASSERTMSG(msg, e) NMRH_KM_ASSERT(e, #e)
+#define NT_ASSERTMSGW(msg, e) NMRH_KM_ASSERT(e, #e)
+#define NT_ASSERT_ASSUME(e) NMRH_KM_ASSERT(e, #e)
+#define NT_ASSERTMSG_ASSUME(msg, e) NMRH_KM_ASSERT(e, #e)
+#define NT_VERIFY(e) NMRH_KM_ASSERT(e, #e)
+#define NT_VERIFYMSG(msg, e) NMRH_KM_ASSERT(e, #e)
+#define NT_FRE_ASSERT(e) NMRH_KM_ASSERT(e, #e)
+#define ASSERT(e) NMRH_KM_ASSERT(e, #e)
+#define ASSERTMSG(msg, e) NMRH_KM_ASSERT(e, #e)
 #define NT_ANALYSIS_ASSUME(e) ((void)0)
 #define DbgBreakPoint() ((void)0)
 NTKERNELAPI _Noreturn void KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3,
