@@ -3,6 +3,11 @@
 #include "counterparts/counterparts.h"
 #include "echo/echo_modules.h"
 
+#ifdef NMRH_ECHO_WITHOUT_VARIANTS /* nmrh inside another project: no seeded-bug builds */
+#undef ECHO_SEEDED_BUGS
+#define ECHO_SEEDED_BUGS(X)
+#endif
+
 /* The echo target and one echo-bN (echo-bN-b for a second variant) target per seeded bug: the
    same kind names, so a reproducer found on echo-bN replays unchanged against echo (where it must
    be clean). */

@@ -48,8 +48,11 @@ static void action_thread(void *arg)
     switch ((nmrh_action)t->action) {
     case NMRH_ACT_LOAD:
         /* A reload reuses the instance only when nothing still runs on the old incarnation. */
-        if ((m->state != NMRH_MOD_IDLE && m->state != NMRH_MOD_UNLOADED) || m->calls) break;
+        if ((m->state != NMRH_MOD_IDLE && m->state != NMRH_MOD_UNLOADED) || m->calls || m->refused) break;
         memset(m->instance, 0, m->kind->instance_size);
+        /* A kind whose state is in its image's globals gets them back at their initial values, as
+           every load of a driver maps a fresh image (module.h). */
+        if (m->kind->image) m->kind->image->restore(m->kind->image);
         m->state = NMRH_MOD_LOADING;
         ip->pf->module_loaded(ip->pf->ctx, m->id);
         unlock(ip);
@@ -95,6 +98,10 @@ static void declare_module(nmrh_interp *ip, const nmrh_record *r)
     nmrh_interp_module *m = &ip->modules[ip->nmodules];
     size_t len = 0;
     m->kind = ip->seq->target->kinds[r->a];
+    /* Two instances of a kind that keeps its state in globals would share it: the second one never
+       loads (the text parser refuses such a sequence; a fuzzer's input just loses the module). */
+    for (uint32_t i = 0; i < ip->nmodules; i++)
+        if (m->kind->image && ip->modules[i].kind == m->kind) m->refused = 1;
     m->options = (uint32_t)r->b | ((uint32_t)r->c << 8);
     append_str(m->name, sizeof m->name, &len, "m");
     append_num(m->name, sizeof m->name, &len, ip->nmodules);

@@ -215,6 +215,10 @@ static int parse_module(parser *ps, uint32_t num)
         return fail(ps, k->col, "unknown module kind ", NULL, k, " (this target has: ") || fail(ps, k->col, ps->err->message, list, NULL, NULL);
     }
     const nmrh_module_kind *mk = s->target->kinds[kind];
+    for (uint32_t i = 0; i < s->count && mk->image; i++)
+        if (s->records[i].op == NMRH_OP_MODULE && s->records[i].a == (uint8_t)kind)
+            return fail(ps, k->col, "a second instance of module kind ", NULL, k,
+                        " is refused: it keeps its state in the driver's globals, which one instance owns");
     uint32_t options = 0, seen = 0;
     for (uint32_t i = 3; i < ps->ntoks; i += 3) {
         const tok *key = &ps->toks[i];

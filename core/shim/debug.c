@@ -65,3 +65,23 @@ void KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, 
                        (unsigned long long)P1, (unsigned long long)P2, (unsigned long long)P3, (unsigned long long)P4);
     abort();
 }
+
+/* An interlocked or ordered access to an operand not aligned to its size (wdm_interlocked.h). */
+void nmrh_km_misaligned(const volatile void *Address, SIZE_T Size, const char *Operation)
+{
+    NMRH_HARNESS(w);
+    if (w && w->current)
+        NMRH_SHIM_FAIL(w, NMRH_RULE_PRIMITIVE_MISUSE, "%s on an operand at %p not aligned to its %zu bytes", Operation,
+                       (const void *)Address, (size_t)Size);
+}
+
+/* __fastfail/RtlFailFast: on Windows, bug check KERNEL_SECURITY_CHECK_FAILURE with the code. */
+void nmrh_km_fastfail(unsigned int Code)
+{
+    NMRH_HARNESS(w);
+    if (w)
+        NMRH_SHIM_FAIL(w, NMRH_RULE_BUGCHECK, "__fastfail(%u): bug check 0x%X KERNEL_SECURITY_CHECK_FAILURE", Code,
+                       (unsigned)KERNEL_SECURITY_CHECK_FAILURE);
+    fprintf(stderr, "nmrh: __fastfail(%u) outside any world\n", Code);
+    abort();
+}

@@ -74,7 +74,7 @@ NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR
         return STATUS_TIMEOUT;
     }
     if (!poll)
-        nmrh_shim_require_irql(w, APC_LEVEL, Timeout ? "KeWaitForSingleObject with a non-zero timeout"
+        nmrh_shim_check_irql(w, APC_LEVEL, Timeout ? "KeWaitForSingleObject with a non-zero timeout"
                                                      : "KeWaitForSingleObject without a timeout");
     nmrh_sched_point(w, NMRH_POINTS_PRIMITIVE);
     if (event->SignalState) {
@@ -92,7 +92,7 @@ NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLA
     (void)Interval;
     NMRH_HARNESS(w);
     if (!w) return STATUS_SUCCESS;
-    nmrh_shim_require_irql(w, APC_LEVEL, "KeDelayExecutionThread");
+    nmrh_shim_check_irql(w, APC_LEVEL, "KeDelayExecutionThread");
     nmrh_sched_point(w, NMRH_POINTS_PRIMITIVE);
     return STATUS_SUCCESS;
 }

@@ -16,7 +16,7 @@ void ExAcquireFastMutex(PFAST_MUTEX FastMutex)
         return;
     }
     nmrh_thread *t = w->current;
-    nmrh_shim_require_irql(w, APC_LEVEL, "ExAcquireFastMutex");
+    nmrh_shim_check_irql(w, APC_LEVEL, "ExAcquireFastMutex");
     nmrh_sched_point(w, NMRH_POINTS_PRIMITIVE);
     while (FastMutex->Count != 0) {
         if (FastMutex->Owner == (PVOID)t)

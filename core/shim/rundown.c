@@ -37,7 +37,7 @@ void ExWaitForRundownProtectionRelease(PEX_RUNDOWN_REF RunRef)
     NMRH_HARNESS(w);
     RunRef->Count |= RUNDOWN_ACTIVE;
     if (!w || !w->current) return;
-    nmrh_shim_require_irql(w, APC_LEVEL, "ExWaitForRundownProtectionRelease");
+    nmrh_shim_check_irql(w, APC_LEVEL, "ExWaitForRundownProtectionRelease");
     nmrh_sched_point(w, NMRH_POINTS_PRIMITIVE);
     while (RunRef->Count != RUNDOWN_ACTIVE) nmrh_sched_block(w, RunRef, NMRH_WAIT_RUNDOWN, false);
 }

@@ -16,7 +16,7 @@
 
 /* Reports KRNL-PASSIVE-AT-DISPATCH when the running thread is above `max` (APC_LEVEL for the
    passive-only primitives). */
-static inline void nmrh_shim_require_irql(nmrh_world *w, KIRQL max, const char *what)
+static inline void nmrh_shim_check_irql(nmrh_world *w, KIRQL max, const char *what)
 {
     if (w->current && w->current->irql > max)
         NMRH_SHIM_FAIL(w, NMRH_RULE_PASSIVE_AT_DISPATCH, "%s at IRQL %u (allowed up to %u)", what,

@@ -64,6 +64,8 @@ static const struct {
     [NMRH_RULE_INTERNAL] = {"NMRH-INTERNAL", "the harness broke its own contract towards modules (a bug in nmrh)"},
     [NMRH_RULE_REGISTRATION_CHANGED] = {"NMR-REGISTRATION-CHANGED",
         "a module changed its characteristics (callbacks, registration instance, NPI id) while registered"},
+    [NMRH_RULE_PRIMITIVE_MISUSE] = {"KRNL-PRIMITIVE-MISUSE",
+        "a kernel primitive used against its contract (critical region, push lock or resource rules, misaligned interlocked operand, a primitive added through nmrh/shim.h)"},
 };
 
 const char *nmrh_rule_id(nmrh_rule r)

@@ -22,6 +22,7 @@ void nmrh_sched_set_state(nmrh_world *w, nmrh_thread *t, nmrh_thread_state s)
 
 void nmrh_sched_thread_ended(nmrh_world *w, nmrh_thread *t)
 {
+    nmrh_shim_thread_ended(w, t);
     if (t->irql != 0 || t->spinlocks_held != 0)
         nmrh_oracle_fail(w, NMRH_RULE_IRQL_MISUSE, NULL,
                          "thread %s '%s' ended at IRQL %u holding %u spin lock(s)", t->label, t->name,

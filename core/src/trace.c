@@ -77,7 +77,8 @@ static const char *const cb_names[NMRH_CB_COUNT] = {
     "ClientAttachProvider",  "ClientDetachProvider",  "ClientCleanupBindingContext",
     "ProviderAttachClient",  "ProviderDetachClient",  "ProviderCleanupBindingContext",
 };
-static const char *const wait_names[] = {"-", "event", "spin lock", "fast mutex", "rundown", "NMR deregistration", "delay"};
+static const char *const wait_names[] = {"-",     "event", "spin lock", "fast mutex", "rundown", "NMR deregistration",
+                                          "delay", "push lock", "executive resource", "an added shim primitive"};
 
 const char *nmrh_fn_name(nmrh_nmr_fn fn) { return (unsigned)fn < NMRH_FN_COUNT ? fn_names[fn] : "Nmr?"; }
 

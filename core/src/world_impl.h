@@ -24,6 +24,9 @@ typedef enum {
     NMRH_WAIT_RUNDOWN,
     NMRH_WAIT_NMR_DEREGISTER,
     NMRH_WAIT_DELAY,
+    NMRH_WAIT_PUSH_LOCK,        /* core/shim/push_lock.c */
+    NMRH_WAIT_RESOURCE,         /* core/shim/resource.c */
+    NMRH_WAIT_PRIMITIVE,        /* a primitive added through nmrh/shim.h */
 } nmrh_wait_kind;
 
 const char *nmrh_wait_name(nmrh_wait_kind k);
@@ -62,6 +65,10 @@ struct nmrh_thread {
     bool internal;              /* started by the model or shim: its body is harness code */
     uint32_t lock_depth;        /* nested harness entries holding the world lock */
     uint64_t rng;               /* delay decisions, private to the OS thread */
+    /* kernel-primitive shim state of the thread (core/shim/region.c, push_lock.c, resource.c) */
+    int32_t apc_disable;        /* critical and guarded region depth */
+    uint32_t locks_held;        /* push locks and executive resource acquisitions held */
+    const void *push_locks[8];  /* the push locks held (the first eight), for recursion checks */
 };
 
 typedef struct nmrh_module {
@@ -184,6 +191,8 @@ struct nmrh_world {
     struct nmrh_model *model;
     nmrh_world_stats stats;
     uint32_t worker_seq;           /* names NMR worker threads deterministically */
+    uint64_t shim_clock;           /* calls to the shim's clocks so far (core/shim/clock.c) */
+    uint64_t shim_uuid_seq;        /* ExUuidCreate calls so far */
     uint32_t nlabel_t, nlabel_w;   /* labels handed out (see nmrh_thread.label) */
     uint32_t transitions[NMRH_TRANSITION_COUNT];
     nmrh_stack_cache own_stacks;   /* stack cache when the config names no pool */
@@ -307,6 +316,10 @@ void nmrh_oracle_fail(nmrh_world *w, nmrh_rule rule, const char *details, const 
 void nmrh_oracle_take_sanitizer_report(nmrh_world *w);
 /* Describe the running thread and module for messages: "t3 nmr-worker-1 in echo-client". */
 void nmrh_oracle_where(const nmrh_world *w, char *buf, size_t size);
+
+/* ---- kernel-primitive shim (core/shim/) ---- */
+/* End-of-thread checks of the shim's per-thread state (regions entered, locks held). */
+void nmrh_shim_thread_ended(nmrh_world *w, nmrh_thread *t);
 
 /* ---- pool (core/shim/pool.c) ---- */
 void nmrh_pool_init(nmrh_pool *p);

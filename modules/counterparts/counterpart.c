@@ -1,5 +1,6 @@
 /*
- * The generic client and provider (counterparts.h). One implementation serves both sides; every
+ * The generic client and provider (counterparts.h). One implementation serves both sides and
+ * every NPI (the built-in echo shapes, or a declared nmrh_npi); every
  * behaviour it shows is legal under the NMR contract, so a finding in a run against counterparts
  * is the module under test's (or the sequence's, e.g. a pending detach never completed).
  *
@@ -17,7 +18,7 @@
 #define CP_BINDING_TAG ECHO_POOL_TAG('N', 'h', 'C', 'b')
 #define CP_MAX_PEERS 16
 
-enum { CP_NPI_SHIFT = 0, CP_ATTACH_SHIFT = 2, CP_DETACH_SHIFT = 4, CP_CLEANUP_SHIFT = 6, CP_CONTEXT_SHIFT = 7 };
+enum { CP_NPI_SHIFT = 0, CP_ATTACH_SHIFT = 2, CP_DETACH_SHIFT = 4, CP_CLEANUP_SHIFT = 6, CP_CONTEXT_SHIFT = 7, CP_STATUS_SHIFT = 8 };
 enum { CP_ATTACH_ACCEPT, CP_ATTACH_DECLINE, CP_ATTACH_V1_ONLY, CP_ATTACH_FAIL };
 enum { CP_DETACH_SUCCESS, CP_DETACH_PENDING, CP_DETACH_EARLY, CP_DETACH_PRE };
 
@@ -26,12 +27,22 @@ static const char *const AttachNames[] = {"accept", "decline", "v1-only", "fail"
 static const char *const DetachNames[] = {"success", "pending", "early", "pre"};
 static const char *const CleanupNames[] = {"yes", "no"};
 static const char *const ContextNames[] = {"alloc", "null"};
+static const char *const StatusNames[] = {"success", "unsuccessful", "not-supported", "pending"};
+static const NTSTATUS SlotStatus[] = {STATUS_SUCCESS, STATUS_UNSUCCESSFUL, STATUS_NOT_SUPPORTED, STATUS_PENDING};
 static const nmrh_module_param CounterpartParams[] = {
     {"npi", CP_NPI_SHIFT, 2, 4, NpiNames},
     {"attach", CP_ATTACH_SHIFT, 2, 4, AttachNames},
     {"detach", CP_DETACH_SHIFT, 2, 4, DetachNames},
     {"cleanup", CP_CLEANUP_SHIFT, 1, 2, CleanupNames},
     {"context", CP_CONTEXT_SHIFT, 1, 2, ContextNames},
+};
+/* A declared NPI's counterparts: its id is the kind's, and slots return a chosen status. */
+const nmrh_module_param nmrh_counterpart_npi_params[NMRH_COUNTERPART_NPI_NPARAMS] = {
+    {"attach", CP_ATTACH_SHIFT, 2, 4, AttachNames},
+    {"detach", CP_DETACH_SHIFT, 2, 4, DetachNames},
+    {"cleanup", CP_CLEANUP_SHIFT, 1, 2, CleanupNames},
+    {"context", CP_CONTEXT_SHIFT, 1, 2, ContextNames},
+    {"status", CP_STATUS_SHIFT, 2, 4, StatusNames},
 };
 
 /* {6e6d7268-6e70-6900-8000-00000000000N}: NPI ids a, b, c (0 = the echo NPI). */
@@ -62,6 +73,11 @@ typedef struct _CP_BINDING {
 struct _CP_INSTANCE {
     BOOLEAN IsClient;
     ULONG Options;
+    const nmrh_npi *Npi;        /* NULL: the built-in echo shapes */
+    const nmrh_npi_side *Side;  /* what this counterpart offers of Npi */
+    /* A declared NPI's dispatch table: the header, then the slot stubs. Lives as long as the
+       instance, which outlives every binding. */
+    ULONG_PTR Dispatch[(NMRH_NPI_MAX_HEADER + NMRH_NPI_MAX_SLOTS * sizeof(PVOID)) / sizeof(ULONG_PTR)];
     NPI_MODULEID ModuleId;
     union {
         NPI_CLIENT_CHARACTERISTICS Client;
@@ -71,6 +87,8 @@ struct _CP_INSTANCE {
     KSPIN_LOCK Lock;           /* protects Bindings and every binding's call state */
     LIST_ENTRY Bindings;
 };
+
+_Static_assert(sizeof(CP_INSTANCE) <= NMRH_COUNTERPART_INSTANCE_SIZE, "NMRH_COUNTERPART_INSTANCE_SIZE too small");
 
 static ULONG Option(const CP_INSTANCE *cp, unsigned shift, unsigned bits)
 {
@@ -107,6 +125,53 @@ static VOID NTAPI CpNotify(PVOID ClientBindingContext, ULONG Value)
 static const ECHO_PROVIDER_DISPATCH CpProviderDispatch = {ECHO_VERSION_2, sizeof(ECHO_PROVIDER_DISPATCH), CpEcho};
 static const ECHO_CLIENT_DISPATCH CpClientDispatchV2 = {ECHO_VERSION_2, sizeof(ECHO_CLIENT_DISPATCH), CpNotify, 0};
 static const ECHO_CLIENT_DISPATCH CpClientDispatchV1 = {ECHO_VERSION_1, ECHO_CLIENT_DISPATCH_V1_SIZE, CpNotify, 0};
+
+/* A declared NPI's slots: one stub per slot index, all alike. The caller is the peer, so a
+   provider's slots are called by clients and the other way round. */
+static NTSTATUS SlotCall(PVOID BindingContext, ULONG slot)
+{
+    CP_BINDING *b = BindingContext;
+    const CP_INSTANCE *cp;
+    const nmrh_npi_side *side;
+    if (b == NULL) {
+        DbgPrint("generic counterpart: slot %lu called (context=null: no binding to check)", (unsigned long)slot);
+        return STATUS_SUCCESS;
+    }
+    cp = b->Instance;
+    side = cp->Side;
+    DbgPrint("NPI %s: %s called %s slot %lu%s%s", cp->Npi->name, cp->IsClient ? "provider" : "client",
+             cp->IsClient ? "client" : "provider", (unsigned long)slot, side->slot_names ? " " : "",
+             side->slot_names ? side->slot_names[slot] : "");
+    nmrh_oracle_check_peer_call(b->NmrBindingHandle, !cp->IsClient, side->slot_names ? side->slot_names[slot] : "an NPI function");
+    return SlotStatus[Option(cp, CP_STATUS_SHIFT, 2)];
+}
+
+#define SLOT(n) static NTSTATUS NTAPI Slot##n(PVOID BindingContext) { return SlotCall(BindingContext, n); }
+#define SLOTS8(n) SLOT(n##0) SLOT(n##1) SLOT(n##2) SLOT(n##3) SLOT(n##4) SLOT(n##5) SLOT(n##6) SLOT(n##7)
+SLOTS8(0) SLOTS8(1) SLOTS8(2) SLOTS8(3)
+typedef NTSTATUS NTAPI SLOT_FN(PVOID BindingContext);
+#define SLOT_REF(n) Slot##n,
+#define SLOT_REFS8(n) SLOT_REF(n##0) SLOT_REF(n##1) SLOT_REF(n##2) SLOT_REF(n##3) SLOT_REF(n##4) SLOT_REF(n##5) SLOT_REF(n##6) SLOT_REF(n##7)
+static SLOT_FN *const Slots[NMRH_NPI_MAX_SLOTS] = {SLOT_REFS8(0) SLOT_REFS8(1) SLOT_REFS8(2) SLOT_REFS8(3)};
+
+/* Header bytes, then the slots at the next pointer-aligned offset. */
+static VOID BuildDispatch(CP_INSTANCE *cp)
+{
+    const nmrh_npi_side *side = cp->Side;
+    ULONG header = side->header_size > NMRH_NPI_MAX_HEADER ? NMRH_NPI_MAX_HEADER : side->header_size;
+    ULONG slots = side->slots > NMRH_NPI_MAX_SLOTS ? NMRH_NPI_MAX_SLOTS : side->slots;
+    ULONG first = (header + sizeof(PVOID) - 1) / sizeof(PVOID);
+    if (header && side->header) RtlCopyMemory(cp->Dispatch, side->header, header);
+    for (ULONG i = 0; i < slots; i++) RtlCopyMemory(&cp->Dispatch[first + i], &Slots[i], sizeof(PVOID));
+}
+
+/* The dispatch table this counterpart offers. */
+static const VOID *OwnDispatch(const CP_INSTANCE *cp, BOOLEAN v1)
+{
+    if (cp->Npi) return cp->Dispatch;
+    if (!cp->IsClient) return &CpProviderDispatch;
+    return v1 ? &CpClientDispatchV1 : &CpClientDispatchV2;
+}
 
 /* ---- binding bookkeeping ---- */
 
@@ -159,10 +224,10 @@ static NTSTATUS NTAPI CpClientAttachProvider(HANDLE NmrBindingHandle, PVOID Clie
         b = NewBinding(cp, NmrBindingHandle);
         if (b == NULL) return STATUS_INSUFFICIENT_RESOURCES;
     }
-    if (attach != CP_ATTACH_V1_ONLY)
-        status = NmrClientAttachProvider(NmrBindingHandle, b, &CpClientDispatchV2, &peerContext, &peerDispatch);
-    if (status == STATUS_NOINTERFACE)
-        status = NmrClientAttachProvider(NmrBindingHandle, b, &CpClientDispatchV1, &peerContext, &peerDispatch);
+    if (attach != CP_ATTACH_V1_ONLY || cp->Npi)
+        status = NmrClientAttachProvider(NmrBindingHandle, b, OwnDispatch(cp, FALSE), &peerContext, &peerDispatch);
+    if (status == STATUS_NOINTERFACE && !cp->Npi)
+        status = NmrClientAttachProvider(NmrBindingHandle, b, OwnDispatch(cp, TRUE), &peerContext, &peerDispatch);
     if (b == NULL) return status;
     if (!NT_SUCCESS(status)) {
         ExFreePoolWithTag(b, CP_BINDING_TAG);
@@ -187,7 +252,7 @@ static NTSTATUS NTAPI CpProviderAttachClient(HANDLE NmrBindingHandle, PVOID Prov
     UNREFERENCED_PARAMETER(ClientRegistrationInstance);
     if (attach == CP_ATTACH_DECLINE) return STATUS_NOINTERFACE;
     if (attach == CP_ATTACH_FAIL) return STATUS_INSUFFICIENT_RESOURCES;
-    if (attach == CP_ATTACH_V1_ONLY && (dispatch == NULL || dispatch->Version != ECHO_VERSION_1))
+    if (attach == CP_ATTACH_V1_ONLY && !cp->Npi && (dispatch == NULL || dispatch->Version != ECHO_VERSION_1))
         return STATUS_NOINTERFACE;
     if (Option(cp, CP_CONTEXT_SHIFT, 1) == 0) {
         b = NewBinding(cp, NmrBindingHandle);
@@ -197,7 +262,7 @@ static NTSTATUS NTAPI CpProviderAttachClient(HANDLE NmrBindingHandle, PVOID Prov
         Publish(cp, b);
     }
     *ProviderBindingContext = b;
-    *ProviderDispatch = &CpProviderDispatch;
+    *ProviderDispatch = OwnDispatch(cp, FALSE);
     return STATUS_SUCCESS;
 }
 
@@ -242,20 +307,26 @@ static VOID NTAPI CpCleanup(PVOID BindingContext)
 
 /* ---- actions ---- */
 
-static NTSTATUS Load(void *Instance, ULONG Param, BOOLEAN isClient)
+NTSTATUS nmrh_counterpart_load(const nmrh_npi *npi, void *Instance, ULONG Param, BOOLEAN isClient)
 {
     CP_INSTANCE *cp = Instance;
     NPI_REGISTRATION_INSTANCE *ri;
     BOOLEAN cleanup;
+    const GUID *npiId = npi ? &npi->id : &CounterpartNpiIds[Param & 3];
 
     cp->IsClient = isClient;
-    cp->Options = Param;
+    cp->Options = npi ? Param & ~3u : Param;
+    cp->Npi = npi;
+    if (npi) {
+        cp->Side = isClient ? &npi->client : &npi->provider;
+        BuildDispatch(cp);
+    }
     cleanup = Option(cp, CP_CLEANUP_SHIFT, 1) == 0;
     KeInitializeSpinLock(&cp->Lock);
     InitializeListHead(&cp->Bindings);
     cp->ModuleId.Length = sizeof(NPI_MODULEID);
     cp->ModuleId.Type = MIT_GUID;
-    cp->ModuleId.Guid = CounterpartNpiIds[Option(cp, CP_NPI_SHIFT, 2)];
+    cp->ModuleId.Guid = *npiId;
     cp->ModuleId.Guid.Data4[6] = isClient ? 0xC1 : 0x9F;
     if (isClient) {
         NPI_CLIENT_CHARACTERISTICS *c = &cp->Characteristics.Client;
@@ -273,14 +344,15 @@ static NTSTATUS Load(void *Instance, ULONG Param, BOOLEAN isClient)
         ri = &p->ProviderRegistrationInstance;
     }
     ri->Size = sizeof(*ri);
-    ri->NpiId = &CounterpartNpiIds[Option(cp, CP_NPI_SHIFT, 2)];
+    ri->NpiId = npi ? &npi->id : &CounterpartNpiIds[Option(cp, CP_NPI_SHIFT, 2)];
+    if (npi) ri->NpiSpecificCharacteristics = cp->Side->characteristics;
     ri->ModuleId = &cp->ModuleId;
     return isClient ? NmrRegisterClient(&cp->Characteristics.Client, cp, &cp->NmrHandle)
                     : NmrRegisterProvider(&cp->Characteristics.Provider, cp, &cp->NmrHandle);
 }
 
-static NTSTATUS ClientLoad(void *Instance, ULONG Param) { return Load(Instance, Param, TRUE); }
-static NTSTATUS ProviderLoad(void *Instance, ULONG Param) { return Load(Instance, Param, FALSE); }
+static NTSTATUS ClientLoad(void *Instance, ULONG Param) { return nmrh_counterpart_load(NULL, Instance, Param, TRUE); }
+static NTSTATUS ProviderLoad(void *Instance, ULONG Param) { return nmrh_counterpart_load(NULL, Instance, Param, FALSE); }
 
 /* detach=pre: complete every idle binding before deregistering, as xdp-for-windows does. */
 static VOID PreComplete(CP_INSTANCE *cp)
@@ -301,7 +373,7 @@ static VOID PreComplete(CP_INSTANCE *cp)
     for (i = 0; i < count; i++) CompleteDetach(cp, handles[i]);
 }
 
-static void Unload(void *Instance)
+void nmrh_counterpart_unload(void *Instance)
 {
     CP_INSTANCE *cp = Instance;
     NTSTATUS status;
@@ -327,7 +399,7 @@ static void Unload(void *Instance)
 }
 
 /* One call into every peer bound and not detaching. */
-static NTSTATUS Call(void *Instance, ULONG Value)
+NTSTATUS nmrh_counterpart_call(void *Instance, ULONG Value)
 {
     CP_INSTANCE *cp = Instance;
     CP_BINDING *entered[CP_MAX_PEERS];
@@ -348,7 +420,9 @@ static NTSTATUS Call(void *Instance, ULONG Value)
         CP_BINDING *b = entered[i];
         BOOLEAN completeNow;
         HANDLE handle = b->NmrBindingHandle;
-        if (cp->IsClient) {
+        if (cp->Npi) {
+            if (cp->Npi->call_peer) cp->Npi->call_peer(cp->IsClient, b->PeerDispatch, b->PeerBindingContext, Value);
+        } else if (cp->IsClient) {
             ULONG result = 0;
             ((const ECHO_PROVIDER_DISPATCH *)b->PeerDispatch)->Echo(b->PeerBindingContext, Value, &result);
         } else {
@@ -364,7 +438,7 @@ static NTSTATUS Call(void *Instance, ULONG Value)
 }
 
 /* detach=pending: the sequence says when the owed Complete is made. */
-static NTSTATUS Complete(void *Instance)
+NTSTATUS nmrh_counterpart_complete(void *Instance)
 {
     CP_INSTANCE *cp = Instance;
     HANDLE handles[CP_MAX_PEERS];
@@ -383,11 +457,11 @@ static NTSTATUS Complete(void *Instance)
 }
 
 const nmrh_module_kind generic_client_kind = {
-    "generic-client", "counterpart client: any NPI, every legal behaviour", sizeof(CP_INSTANCE), ClientLoad, Unload, Call, Complete,
-    CounterpartParams, sizeof(CounterpartParams) / sizeof(CounterpartParams[0]),
+    "generic-client", "counterpart client: any NPI, every legal behaviour", sizeof(CP_INSTANCE), ClientLoad, nmrh_counterpart_unload,
+    nmrh_counterpart_call, nmrh_counterpart_complete, CounterpartParams, sizeof(CounterpartParams) / sizeof(CounterpartParams[0]), NULL,
 };
 
 const nmrh_module_kind generic_provider_kind = {
-    "generic-provider", "counterpart provider: any NPI, every legal behaviour", sizeof(CP_INSTANCE), ProviderLoad, Unload, Call, Complete,
-    CounterpartParams, sizeof(CounterpartParams) / sizeof(CounterpartParams[0]),
+    "generic-provider", "counterpart provider: any NPI, every legal behaviour", sizeof(CP_INSTANCE), ProviderLoad, nmrh_counterpart_unload,
+    nmrh_counterpart_call, nmrh_counterpart_complete, CounterpartParams, sizeof(CounterpartParams) / sizeof(CounterpartParams[0]), NULL,
 };

@@ -394,5 +394,5 @@ static NTSTATUS EchoClientCall(void *Instance, ULONG Value)
 }
 
 const nmrh_module_kind echo_client_kind = {
-    "echo-client", "example echo NPI client (correct)", sizeof(ECHO_CLIENT), EchoClientLoad, EchoClientUnload, EchoClientCall, NULL, NULL, 0,
+    "echo-client", "example echo NPI client (correct)", sizeof(ECHO_CLIENT), EchoClientLoad, EchoClientUnload, EchoClientCall, NULL, NULL, 0, NULL,
 };

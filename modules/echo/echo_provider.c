@@ -347,5 +347,5 @@ static const nmrh_module_param EchoProviderParams[] = {
 
 const nmrh_module_kind echo_provider_kind = {
     "echo-provider", "example echo NPI provider (correct)", sizeof(ECHO_PROVIDER), EchoProviderLoad, EchoProviderUnload, EchoProviderCall,
-    NULL, EchoProviderParams, 1,
+    NULL, EchoProviderParams, 1, NULL,
 };

@@ -83,7 +83,7 @@ static void HelloUnload(void *Instance)
 }
 
 static const nmrh_module_kind hello_client_kind = {
-    "hello-client", "a user's client of NPI a (tests/plugin)", sizeof(HELLO_CLIENT), HelloLoad, HelloUnload, NULL, NULL, NULL, 0,
+    "hello-client", "a user's client of NPI a (tests/plugin)", sizeof(HELLO_CLIENT), HelloLoad, HelloUnload, NULL, NULL, NULL, 0, NULL,
 };
 
 static const nmrh_module_kind *const hello_kinds[] = {&hello_client_kind, &generic_provider_kind};

@@ -28,6 +28,7 @@ typedef struct nmrh_interp_module {
     void *instance;       /* kind->instance_size bytes owned by the interpreter */
     nmrh_module_state state;
     uint32_t calls;       /* call/complete actions running on the instance */
+    uint8_t refused;      /* a second instance of a kind with an image (module.h): never loads */
     char name[40];        /* "m1:echo-provider" */
 } nmrh_interp_module;
 

@@ -20,6 +20,12 @@
  *
  * `param` packs the instance's options as described by `params` (each option is a bit field);
  * the sequence language prints and parses them as key=value pairs.
+ *
+ * A kind built from a driver that keeps its state in globals (nmrh_add_module in CMake) has an
+ * `image`: the shared object it was built into. Its globals are put back to their initial values
+ * before every load, as Windows maps a fresh image for every load of a driver, so every run (and
+ * every reload inside a run) starts from the state DriverEntry expects. Such a kind has one
+ * instance per sequence: a second `mN = kind` is refused, since both would share the globals.
  */
 #ifndef NMRH_MODULE_H
 #define NMRH_MODULE_H
@@ -35,6 +41,13 @@ typedef struct nmrh_module_param {
     const char *const *values;
 } nmrh_module_param;
 
+/* The image of a kind that keeps state in globals. `restore` puts its writable data back to the
+   bytes saved when the image was loaded into the process (nmrh/module_image.h, user mode). */
+typedef struct nmrh_module_image {
+    void (*restore)(const struct nmrh_module_image *image);
+    void *saved; /* owned by the restore implementation */
+} nmrh_module_image;
+
 typedef struct nmrh_module_kind {
     const char *name;
     const char *summary;
@@ -45,6 +58,7 @@ typedef struct nmrh_module_kind {
     NTSTATUS (*complete)(void *instance);
     const nmrh_module_param *params;
     unsigned nparams;
+    const nmrh_module_image *image; /* NULL: all state is in the instance */
 } nmrh_module_kind;
 
 /* A target: the named set of module kinds compiled into a tool or driver. */

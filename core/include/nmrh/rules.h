@@ -57,6 +57,8 @@ typedef enum nmrh_rule {
     NMRH_RULE_INTERNAL,
     /* appended later */
     NMRH_RULE_REGISTRATION_CHANGED,
+    /* kernel primitives beyond locks and IRQL (core/shim/, and primitives added through nmrh/shim.h) */
+    NMRH_RULE_PRIMITIVE_MISUSE,
     NMRH_RULE_COUNT
 } nmrh_rule;
 

@@ -33,6 +33,22 @@ typedef struct _NPI_MODULEID {
 } NPI_MODULEID;
 typedef const NPI_MODULEID *PNPI_MODULEID;
 
+/* TRUE when both identify the same module: same kind, same GUID or interface LUID. (The unused
+   attribute keeps GCC and clang quiet when this header is compiled on its own.) */
+#if defined(__GNUC__) || defined(__clang__)
+#define NMRH_NETIO_MAYBE_UNUSED __attribute__((unused))
+#else
+#define NMRH_NETIO_MAYBE_UNUSED
+#endif
+static __inline NMRH_NETIO_MAYBE_UNUSED BOOLEAN NmrIsEqualNpiModuleId(PNPI_MODULEID ModuleId1, PNPI_MODULEID ModuleId2)
+{
+    if (ModuleId1->Type != ModuleId2->Type) return FALSE;
+    if (ModuleId1->Type == MIT_GUID) return RtlEqualMemory(&ModuleId1->Guid, &ModuleId2->Guid, sizeof(GUID)) ? TRUE : FALSE;
+    if (ModuleId1->Type == MIT_IF_LUID)
+        return RtlEqualMemory(&ModuleId1->IfLuid, &ModuleId2->IfLuid, sizeof(LUID)) ? TRUE : FALSE;
+    return FALSE;
+}
+
 typedef struct _NPI_REGISTRATION_INSTANCE {
     USHORT Version;
     USHORT Size;

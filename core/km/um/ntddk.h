@@ -1,4 +1,4 @@
-/* User-mode stand-in for the WDK's ntddk.h: everything lives in wdm.h (see there). */
+/* User-mode stand-in for the WDK's ntddk.h: wdm.h (see there) is the whole surface. */
 #ifndef NMRH_UM_NTDDK_H
 #define NMRH_UM_NTDDK_H
 #include "wdm.h"

@@ -1,179 +1,23 @@
 /*
- * User-mode subset of the WDK's wdm.h/ntddk.h, so that NMR module code written for the WDK
+ * User-mode stand-in for the WDK's wdm.h/ntddk.h, so that NMR module code written for the WDK
  * compiles unchanged against nmrh's kernel-primitive shim (core/shim/).
  *
- * Contract: names, parameter lists and documented semantics follow the WDK; object layouts
- * (KEVENT, EX_RUNDOWN_REF, ...) are nmrh's own, since modules must not look inside them.
- * Scalar types have their Windows x64 sizes (ULONG is 32 bits, unlike Linux `unsigned long`).
- * Every primitive is a scheduling point of the controlled scheduler and is checked for misuse.
- * This header is for user-mode builds only; the kernel build uses the real WDK/mingw headers.
+ * Contract: names, parameter lists and documented semantics follow the WDK; the layouts of
+ * objects drivers must not look inside (KEVENT, EX_RUNDOWN_REF, ERESOURCE, ...) are nmrh's own,
+ * with the WDK's size where drivers embed them. Base types, SAL and status codes come from
+ * ntdef.h (Windows x64 sizes). Every primitive is a scheduling point of the controlled scheduler
+ * and is checked for misuse (docs/wdk-surface.md lists what is covered and the rule each misuse
+ * reports). This header is for user-mode builds only; the kernel build uses the real WDK/mingw
+ * headers.
  */
 #ifndef NMRH_UM_WDM_H
 #define NMRH_UM_WDM_H
 
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
+#include "ntdef.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- calling conventions, SAL (empty in user mode) ---- */
-#define NTAPI
-#define NTSYSAPI
-#define NTKERNELAPI
-#define FASTCALL
-#define DECLSPEC_NOINLINE __attribute__((noinline))
-#define FORCEINLINE static inline __attribute__((always_inline))
-#define CONST const
-#define _In_
-#define _In_opt_
-#define _Out_
-#define _Out_opt_
-#define _Inout_
-#define _Inout_opt_
-#define _Outptr_
-#define _Outptr_result_maybenull_
-#define _In_reads_bytes_(n)
-#define _Out_writes_bytes_(n)
-#define _Out_writes_bytes_all_(n)
-#define _In_reads_(n)
-#define _Out_writes_(n)
-#define _Must_inspect_result_
-#define _Check_return_
-#define _Success_(x)
-#define _Ret_maybenull_
-#define _Post_writable_byte_size_(n)
-#define _Use_decl_annotations_
-#define _Function_class_(x)
-#define _IRQL_requires_(x)
-#define _IRQL_requires_max_(x)
-#define _IRQL_requires_min_(x)
-#define _IRQL_raises_(x)
-#define _IRQL_saves_
-#define _IRQL_restores_
-#define _IRQL_saves_global_(kind, param)
-#define _IRQL_restores_global_(kind, param)
-#define _IRQL_requires_same_
-#define _When_(c, a)
-#define _Requires_lock_held_(l)
-#define _Requires_lock_not_held_(l)
-#define _Acquires_lock_(l)
-#define _Releases_lock_(l)
-#define _Guarded_by_(l)
-#define _Interlocked_
-#define _Interlocked_operand_
-#define _Field_size_bytes_(n)
-#define _Field_size_(n)
-#define __drv_allocatesMem(x)
-#define __drv_freesMem(x)
-#define __drv_aliasesMem
-#define __drv_maxIRQL(x)
-#define __drv_requiresIRQL(x)
-#define __drv_savesIRQL
-#define __drv_restoresIRQL
-#define __drv_raisesIRQL(x)
-#define __drv_setsIRQL(x)
-#define __drv_when(c, a)
-#define __drv_strictTypeMatch(x)
-#define __drv_functionClass(x)
-
-/* ---- basic types, Windows x64 sizes ---- */
-#define VOID void
-typedef void *PVOID;
-typedef const void *PCVOID;
-typedef char CHAR, *PCHAR;
-typedef const char *PCSTR, *PCCH;
-typedef unsigned char UCHAR, *PUCHAR;
-typedef int16_t SHORT, *PSHORT;
-typedef uint16_t USHORT, *PUSHORT;
-typedef uint16_t WCHAR, *PWCHAR, *PWSTR;
-typedef const uint16_t *PCWSTR;
-typedef int32_t LONG, *PLONG;
-typedef uint32_t ULONG, *PULONG;
-typedef int32_t INT;
-typedef uint32_t UINT, UINT32, DWORD;
-typedef int64_t LONGLONG, LONG64, *PLONG64;
-typedef uint64_t ULONGLONG, ULONG64, *PULONG64, UINT64;
-typedef int64_t LONG_PTR;
-typedef uint64_t ULONG_PTR, *PULONG_PTR;
-typedef size_t SIZE_T, *PSIZE_T;
-typedef uint8_t BOOLEAN, *PBOOLEAN;
-typedef int32_t NTSTATUS;
-typedef void *HANDLE, **PHANDLE;
-typedef UCHAR KIRQL, *PKIRQL;
-typedef CHAR KPROCESSOR_MODE;
-typedef LONG KPRIORITY;
-typedef ULONG LOGICAL;
-
-#ifndef TRUE
-#define TRUE 1
-#endif
-#ifndef FALSE
-#define FALSE 0
-#endif
-#ifndef NULL
-#define NULL ((void *)0)
-#endif
-
-typedef union _LARGE_INTEGER {
-    struct { ULONG LowPart; LONG HighPart; } u;
-    LONGLONG QuadPart;
-} LARGE_INTEGER, *PLARGE_INTEGER;
-
-typedef struct _GUID {
-    ULONG Data1;
-    USHORT Data2;
-    USHORT Data3;
-    UCHAR Data4[8];
-} GUID, *LPGUID;
-typedef const GUID *LPCGUID, *REFGUID;
-
-typedef struct _LUID {
-    ULONG LowPart;
-    LONG HighPart;
-} LUID, *PLUID;
-
-_Static_assert(sizeof(GUID) == 16, "GUID is 16 bytes");
-_Static_assert(sizeof(LUID) == 8, "LUID is 8 bytes");
-_Static_assert(sizeof(ULONG) == 4, "ULONG is 32 bits on Windows");
-
-#define DEFINE_GUID(name, l, w1, w2, b1, b2, b3, b4, b5, b6, b7, b8) \
-    static const GUID name = {l, w1, w2, {b1, b2, b3, b4, b5, b6, b7, b8}}
-
-FORCEINLINE int IsEqualGUID(const GUID *a, const GUID *b) { return memcmp(a, b, sizeof(GUID)) == 0; }
-#define InlineIsEqualGUID IsEqualGUID
-
-typedef struct _UNICODE_STRING {
-    USHORT Length;
-    USHORT MaximumLength;
-    PWSTR Buffer;
-} UNICODE_STRING, *PUNICODE_STRING;
-typedef const UNICODE_STRING *PCUNICODE_STRING;
-
-/* ---- status codes ---- */
-#define NT_SUCCESS(Status) (((NTSTATUS)(Status)) >= 0)
-#define STATUS_SUCCESS                  ((NTSTATUS)0x00000000L)
-#define STATUS_WAIT_0                   ((NTSTATUS)0x00000000L)
-#define STATUS_ALERTED                  ((NTSTATUS)0x00000101L)
-#define STATUS_TIMEOUT                  ((NTSTATUS)0x00000102L)
-#define STATUS_PENDING                  ((NTSTATUS)0x00000103L)
-#define STATUS_UNSUCCESSFUL             ((NTSTATUS)0xC0000001L)
-#define STATUS_NOT_IMPLEMENTED          ((NTSTATUS)0xC0000002L)
-#define STATUS_INVALID_HANDLE           ((NTSTATUS)0xC0000008L)
-#define STATUS_INVALID_PARAMETER        ((NTSTATUS)0xC000000DL)
-#define STATUS_NO_MEMORY                ((NTSTATUS)0xC0000017L)
-#define STATUS_ACCESS_DENIED            ((NTSTATUS)0xC0000022L)
-#define STATUS_OBJECT_NAME_NOT_FOUND    ((NTSTATUS)0xC0000034L)
-#define STATUS_DELETE_PENDING           ((NTSTATUS)0xC0000056L)
-#define STATUS_REVISION_MISMATCH        ((NTSTATUS)0xC0000059L)
-#define STATUS_INSUFFICIENT_RESOURCES   ((NTSTATUS)0xC000009AL)
-#define STATUS_DEVICE_NOT_READY         ((NTSTATUS)0xC00000A3L)
-#define STATUS_NOT_SUPPORTED            ((NTSTATUS)0xC00000BBL)
-#define STATUS_INVALID_DEVICE_STATE     ((NTSTATUS)0xC0000184L)
-#define STATUS_NOT_FOUND                ((NTSTATUS)0xC0000225L)
-#define STATUS_NOINTERFACE              ((NTSTATUS)0xC00002B9L)
 
 /* ---- IRQL ---- */
 #define PASSIVE_LEVEL 0
@@ -187,13 +31,9 @@ NTKERNELAPI void KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql);
 NTKERNELAPI void KeLowerIrql(KIRQL NewIrql);
 NTKERNELAPI KIRQL KeRaiseIrqlToDpcLevel(void);
 
-/* ---- misc helpers ---- */
-#define UNREFERENCED_PARAMETER(P) ((void)(P))
-#define FIELD_OFFSET(type, field) ((LONG)offsetof(type, field))
-#define CONTAINING_RECORD(address, type, field) ((type *)((PUCHAR)(address) - offsetof(type, field)))
-#define ARRAYSIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define RTL_NUMBER_OF(a) ARRAYSIZE(a)
+/* ---- memory helpers ---- */
 #define RtlZeroMemory(d, n) memset((d), 0, (n))
+#define RtlSecureZeroMemory(d, n) memset((d), 0, (n))
 #define RtlFillMemory(d, n, f) memset((d), (f), (n))
 #define RtlCopyMemory(d, s, n) memcpy((d), (s), (n))
 #define RtlMoveMemory(d, s, n) memmove((d), (s), (n))
@@ -205,11 +45,31 @@ FORCEINLINE SIZE_T RtlCompareMemory(const void *a, const void *b, SIZE_T n)
     return i;
 }
 
-/* Assertion failures and bugchecks become findings (KRNL-ASSERT, KRNL-BUGCHECK), not aborts. */
+/* Assertion failures and bugchecks become findings (KRNL-ASSERT, KRNL-BUGCHECK), not aborts.
+   As in a checked WDK build, the assertions are expressions yielding BOOLEAN (TRUE when the
+   expression holds), so `if (!NT_VERIFY(p != NULL)) return;` works. */
 NTKERNELAPI void nmrh_km_assert_failed(const char *expr, const char *file, int line);
-#define NT_ASSERT(e) ((e) ? (void)0 : nmrh_km_assert_failed(#e, __FILE__, __LINE__))
-#define NT_VERIFY(e) NT_ASSERT(e)
-#define ASSERT(e) NT_ASSERT(e)
+/* A function, not ?:, so that `NT_ASSERT(x);` as a statement is not an unused-value warning. */
+FORCEINLINE BOOLEAN nmrh_km_assert_check(int holds, const char *expr, const char *file, int line)
+{
+    if (!holds) nmrh_km_assert_failed(expr, file, line);
+    return holds ? TRUE : FALSE;
+}
+/* Each macro stringizes its own argument, so the message shows the expression as written. */
+#define NMRH_KM_ASSERT(e, text) nmrh_km_assert_check(!!(e), text, __FILE__, __LINE__)
+#define NT_ASSERT_ACTION(e) NMRH_KM_ASSERT(e, #e)
+#define NT_ASSERT(e) NMRH_KM_ASSERT(e, #e)
+#define NT_ASSERTMSG(msg, e) NMRH_KM_ASSERT(e, #e)
+#define NT_ASSERTMSGW(msg, e) NMRH_KM_ASSERT(e, #e)
+#define NT_ASSERT_ASSUME(e) NMRH_KM_ASSERT(e, #e)
+#define NT_ASSERTMSG_ASSUME(msg, e) NMRH_KM_ASSERT(e, #e)
+#define NT_VERIFY(e) NMRH_KM_ASSERT(e, #e)
+#define NT_VERIFYMSG(msg, e) NMRH_KM_ASSERT(e, #e)
+#define NT_FRE_ASSERT(e) NMRH_KM_ASSERT(e, #e)
+#define ASSERT(e) NMRH_KM_ASSERT(e, #e)
+#define ASSERTMSG(msg, e) NMRH_KM_ASSERT(e, #e)
+#define NT_ANALYSIS_ASSUME(e) ((void)0)
+#define DbgBreakPoint() ((void)0)
 NTKERNELAPI _Noreturn void KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3,
                                         ULONG_PTR P4);
 
@@ -224,11 +84,6 @@ NTSYSAPI ULONG DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...)
 #define DPFLTR_INFO_LEVEL 3
 
 /* ---- doubly linked lists (pure data structure code, as in the WDK) ---- */
-typedef struct _LIST_ENTRY {
-    struct _LIST_ENTRY *Flink;
-    struct _LIST_ENTRY *Blink;
-} LIST_ENTRY, *PLIST_ENTRY;
-
 FORCEINLINE void InitializeListHead(PLIST_ENTRY h) { h->Flink = h->Blink = h; }
 FORCEINLINE BOOLEAN IsListEmpty(const LIST_ENTRY *h) { return (BOOLEAN)(h->Flink == h); }
 FORCEINLINE BOOLEAN RemoveEntryList(PLIST_ENTRY e)
@@ -260,78 +115,33 @@ FORCEINLINE void InsertHeadList(PLIST_ENTRY h, PLIST_ENTRY e)
     f->Blink = e;
     h->Flink = e;
 }
+FORCEINLINE PLIST_ENTRY RemoveTailList(PLIST_ENTRY h)
+{
+    PLIST_ENTRY e = h->Blink;
+    RemoveEntryList(e);
+    return e;
+}
+FORCEINLINE void AppendTailList(PLIST_ENTRY h, PLIST_ENTRY l)
+{
+    PLIST_ENTRY t = h->Blink;
+    h->Blink->Flink = l;
+    h->Blink = l->Blink;
+    l->Blink->Flink = h;
+    l->Blink = t;
+}
+FORCEINLINE PSINGLE_LIST_ENTRY PopEntryList(PSINGLE_LIST_ENTRY h)
+{
+    PSINGLE_LIST_ENTRY e = h->Next;
+    if (e) h->Next = e->Next;
+    return e;
+}
+FORCEINLINE void PushEntryList(PSINGLE_LIST_ENTRY h, PSINGLE_LIST_ENTRY e)
+{
+    e->Next = h->Next;
+    h->Next = e;
+}
 
-/* ---- interlocked operations: a primitive scheduling point, then the atomic operation ---- */
-NTKERNELAPI void nmrh_km_primitive_point(void);
-
-FORCEINLINE LONG InterlockedIncrement(LONG volatile *p)
-{
-    nmrh_km_primitive_point();
-    return __atomic_add_fetch(p, 1, __ATOMIC_SEQ_CST);
-}
-FORCEINLINE LONG InterlockedDecrement(LONG volatile *p)
-{
-    nmrh_km_primitive_point();
-    return __atomic_sub_fetch(p, 1, __ATOMIC_SEQ_CST);
-}
-FORCEINLINE LONG InterlockedExchange(LONG volatile *p, LONG v)
-{
-    nmrh_km_primitive_point();
-    return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
-}
-FORCEINLINE LONG InterlockedExchangeAdd(LONG volatile *p, LONG v)
-{
-    nmrh_km_primitive_point();
-    return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
-}
-FORCEINLINE LONG InterlockedAdd(LONG volatile *p, LONG v)
-{
-    nmrh_km_primitive_point();
-    return __atomic_add_fetch(p, v, __ATOMIC_SEQ_CST);
-}
-FORCEINLINE LONG InterlockedCompareExchange(LONG volatile *p, LONG exchange, LONG comparand)
-{
-    nmrh_km_primitive_point();
-    __atomic_compare_exchange_n(p, &comparand, exchange, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-    return comparand;
-}
-FORCEINLINE LONG InterlockedOr(LONG volatile *p, LONG v)
-{
-    nmrh_km_primitive_point();
-    return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST);
-}
-FORCEINLINE LONG InterlockedAnd(LONG volatile *p, LONG v)
-{
-    nmrh_km_primitive_point();
-    return __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST);
-}
-FORCEINLINE LONG64 InterlockedIncrement64(LONG64 volatile *p)
-{
-    nmrh_km_primitive_point();
-    return __atomic_add_fetch(p, 1, __ATOMIC_SEQ_CST);
-}
-FORCEINLINE LONG64 InterlockedDecrement64(LONG64 volatile *p)
-{
-    nmrh_km_primitive_point();
-    return __atomic_sub_fetch(p, 1, __ATOMIC_SEQ_CST);
-}
-FORCEINLINE PVOID InterlockedExchangePointer(PVOID volatile *p, PVOID v)
-{
-    nmrh_km_primitive_point();
-    return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
-}
-FORCEINLINE PVOID InterlockedCompareExchangePointer(PVOID volatile *p, PVOID exchange, PVOID comparand)
-{
-    nmrh_km_primitive_point();
-    __atomic_compare_exchange_n(p, &comparand, exchange, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-    return comparand;
-}
-FORCEINLINE LONG ReadNoFence(LONG const volatile *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-FORCEINLINE void WriteNoFence(LONG volatile *p, LONG v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
-FORCEINLINE PVOID ReadPointerAcquire(PVOID const volatile *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-FORCEINLINE void WritePointerRelease(PVOID volatile *p, PVOID v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
-#define KeMemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define MemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#include "wdm_interlocked.h"
 
 /* ---- pool ---- */
 typedef enum _POOL_TYPE {
@@ -355,6 +165,8 @@ typedef ULONG64 POOL_FLAGS;
 
 NTKERNELAPI PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
 NTKERNELAPI PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+NTKERNELAPI PVOID ExAllocatePoolUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+NTKERNELAPI PVOID ExAllocatePoolQuotaZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
 NTKERNELAPI PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag);
 NTKERNELAPI void ExFreePoolWithTag(PVOID P, ULONG Tag);
 NTKERNELAPI void ExFreePool(PVOID P);
@@ -443,6 +255,124 @@ NTKERNELAPI PIO_WORKITEM IoAllocateWorkItem(PDEVICE_OBJECT DeviceObject);
 NTKERNELAPI void IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerRoutine,
                                  WORK_QUEUE_TYPE QueueType, PVOID Context);
 NTKERNELAPI void IoFreeWorkItem(PIO_WORKITEM IoWorkItem);
+
+/* ---- critical and guarded regions (per logical thread) ---- */
+/* Leaving more often than entering, or a thread that ends or returns from a callback inside a
+   region it entered, is KRNL-PRIMITIVE-MISUSE. */
+NTKERNELAPI void KeEnterCriticalRegion(void);
+NTKERNELAPI void KeLeaveCriticalRegion(void);
+NTKERNELAPI void KeEnterGuardedRegion(void);
+NTKERNELAPI void KeLeaveGuardedRegion(void);
+NTKERNELAPI BOOLEAN KeAreApcsDisabled(void);
+NTKERNELAPI BOOLEAN KeAreAllApcsDisabled(void);
+
+/* ---- push locks ---- */
+/* The WDK's EX_PUSH_LOCK is pointer-sized; nmrh keeps the owner and the shared count in it.
+   Acquire at IRQL <= APC_LEVEL with normal kernel APCs disabled (KeEnterCriticalRegion); not
+   recursive; released in the mode it was acquired in. A contended acquire blocks. */
+typedef ULONG_PTR EX_PUSH_LOCK, *PEX_PUSH_LOCK;
+#define EX_DEFAULT_PUSH_LOCK_FLAGS 0
+NTKERNELAPI void ExInitializePushLock(PEX_PUSH_LOCK PushLock);
+NTKERNELAPI void ExAcquirePushLockExclusiveEx(PEX_PUSH_LOCK PushLock, ULONG Flags);
+NTKERNELAPI void ExAcquirePushLockSharedEx(PEX_PUSH_LOCK PushLock, ULONG Flags);
+NTKERNELAPI void ExReleasePushLockExclusiveEx(PEX_PUSH_LOCK PushLock, ULONG Flags);
+NTKERNELAPI void ExReleasePushLockSharedEx(PEX_PUSH_LOCK PushLock, ULONG Flags);
+NTKERNELAPI BOOLEAN ExTryAcquirePushLockExclusiveEx(PEX_PUSH_LOCK PushLock, ULONG Flags);
+NTKERNELAPI BOOLEAN ExTryAcquirePushLockSharedEx(PEX_PUSH_LOCK PushLock, ULONG Flags);
+#define ExAcquirePushLockExclusive(Lock) ExAcquirePushLockExclusiveEx(Lock, EX_DEFAULT_PUSH_LOCK_FLAGS)
+#define ExTryAcquirePushLockExclusive(Lock) ExTryAcquirePushLockExclusiveEx(Lock, EX_DEFAULT_PUSH_LOCK_FLAGS)
+#define ExTryAcquirePushLockShared(Lock) ExTryAcquirePushLockSharedEx(Lock, EX_DEFAULT_PUSH_LOCK_FLAGS)
+#define ExAcquirePushLockShared(Lock) ExAcquirePushLockSharedEx(Lock, EX_DEFAULT_PUSH_LOCK_FLAGS)
+#define ExReleasePushLockExclusive(Lock) ExReleasePushLockExclusiveEx(Lock, EX_DEFAULT_PUSH_LOCK_FLAGS)
+#define ExReleasePushLockShared(Lock) ExReleasePushLockSharedEx(Lock, EX_DEFAULT_PUSH_LOCK_FLAGS)
+
+/* ---- executive resources (ERESOURCE): recursive reader/writer locks ---- */
+/* Same rules as push locks for IRQL and APCs; an owner may acquire again (exclusive or shared),
+   and a shared owner asking for exclusive access deadlocks (a finding). Up to
+   NMRH_ERESOURCE_OWNERS threads may hold one resource shared at a time. */
+#define NMRH_ERESOURCE_OWNERS 10
+typedef struct _ERESOURCE {
+    ULONG_PTR ExclusiveOwner;      /* logical thread id + 1, 0 when not held exclusively */
+    LONG ExclusiveCount;           /* recursion depth of the exclusive owner */
+    LONG Initialized;
+    struct {
+        ULONG Owner;               /* logical thread id + 1 */
+        LONG Count;
+    } Shared[NMRH_ERESOURCE_OWNERS];
+    ULONG_PTR Reserved;
+} ERESOURCE, *PERESOURCE;
+#if defined(_WIN64)
+C_ASSERT(sizeof(ERESOURCE) == 0x68); /* the WDK's x64 size: drivers embed it in their structures */
+#endif
+typedef ULONG_PTR ERESOURCE_THREAD, *PERESOURCE_THREAD;
+NTKERNELAPI NTSTATUS ExInitializeResourceLite(PERESOURCE Resource);
+NTKERNELAPI NTSTATUS ExReinitializeResourceLite(PERESOURCE Resource);
+NTKERNELAPI NTSTATUS ExDeleteResourceLite(PERESOURCE Resource);
+NTKERNELAPI BOOLEAN ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait);
+NTKERNELAPI BOOLEAN ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait);
+NTKERNELAPI BOOLEAN ExTryToAcquireResourceExclusiveLite(PERESOURCE Resource);
+NTKERNELAPI void ExReleaseResourceLite(PERESOURCE Resource);
+NTKERNELAPI void ExReleaseResourceForThreadLite(PERESOURCE Resource, ERESOURCE_THREAD ResourceThreadId);
+NTKERNELAPI BOOLEAN ExIsResourceAcquiredExclusiveLite(PERESOURCE Resource);
+NTKERNELAPI ULONG ExIsResourceAcquiredSharedLite(PERESOURCE Resource);
+NTKERNELAPI ERESOURCE_THREAD ExGetCurrentResourceThread(void);
+NTKERNELAPI PVOID ExEnterCriticalRegionAndAcquireResourceExclusive(PERESOURCE Resource);
+NTKERNELAPI PVOID ExEnterCriticalRegionAndAcquireResourceShared(PERESOURCE Resource);
+NTKERNELAPI void ExReleaseResourceAndLeaveCriticalRegion(PERESOURCE Resource);
+#define ExReleaseResource(R) ExReleaseResourceLite(R)
+#define ExIsResourceAcquiredLite ExIsResourceAcquiredSharedLite
+
+/* ---- time, processors, identifiers ---- */
+/* Deterministic: the clocks advance by a fixed step at each call, so runs replay identically. */
+NTKERNELAPI LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency);
+NTKERNELAPI void KeQuerySystemTime(PLARGE_INTEGER CurrentTime);
+NTKERNELAPI void KeQuerySystemTimePrecise(PLARGE_INTEGER CurrentTime);
+NTKERNELAPI void KeQueryTickCount(PLARGE_INTEGER CurrentCount);
+NTKERNELAPI ULONG KeQueryTimeIncrement(void);
+NTKERNELAPI ULONGLONG KeQueryInterruptTime(void);
+NTKERNELAPI ULONGLONG KeQueryInterruptTimePrecise(PULONG64 QpcTimeStamp);
+NTKERNELAPI ULONGLONG KeQueryUnbiasedInterruptTime(void);
+typedef struct _PROCESSOR_NUMBER {
+    USHORT Group;
+    UCHAR Number;
+    UCHAR Reserved;
+} PROCESSOR_NUMBER, *PPROCESSOR_NUMBER;
+C_ASSERT(sizeof(PROCESSOR_NUMBER) == 4);
+#define ALL_PROCESSOR_GROUPS 0xffff
+/* nmrh models NMRH_KM_PROCESSORS processors in group 0; a logical thread runs on one chosen by
+   its id, so per-processor data of a driver is shared the way it would be on a real machine. */
+#define NMRH_KM_PROCESSORS 4
+NTKERNELAPI ULONG KeGetCurrentProcessorNumber(void);
+NTKERNELAPI ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber);
+NTKERNELAPI ULONG KeGetCurrentProcessorIndex(void);
+NTKERNELAPI ULONG KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors);
+NTKERNELAPI ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber);
+NTKERNELAPI ULONG KeQueryMaximumProcessorCount(void);
+NTKERNELAPI ULONG KeQueryMaximumProcessorCountEx(USHORT GroupNumber);
+NTKERNELAPI ULONG KeGetProcessorIndexFromNumber(PPROCESSOR_NUMBER ProcNumber);
+NTKERNELAPI NTSTATUS KeGetProcessorNumberFromIndex(ULONG ProcIndex, PPROCESSOR_NUMBER ProcNumber);
+/* Deterministic version-1-shaped UUIDs, distinct within a run. */
+NTKERNELAPI NTSTATUS ExUuidCreate(UUID *Uuid);
+
+/* ---- fail fast: a finding (KRNL-BUGCHECK, KERNEL_SECURITY_CHECK_FAILURE), never a return ---- */
+#define FAST_FAIL_LEGACY_GS_VIOLATION 0
+#define FAST_FAIL_VTGUARD_CHECK_FAILURE 1
+#define FAST_FAIL_STACK_COOKIE_CHECK_FAILURE 2
+#define FAST_FAIL_CORRUPT_LIST_ENTRY 3
+#define FAST_FAIL_INCORRECT_STACK 4
+#define FAST_FAIL_INVALID_ARG 5
+#define FAST_FAIL_GS_COOKIE_INIT 6
+#define FAST_FAIL_FATAL_APP_EXIT 7
+#define FAST_FAIL_RANGE_CHECK_FAILURE 8
+#define FAST_FAIL_INVALID_BUFFER_ACCESS 28
+#define FAST_FAIL_INVALID_REFERENCE_COUNT 14
+#define FAST_FAIL_INVALID_FAST_FAIL_CODE 0xFFFFFFFF
+#define KERNEL_SECURITY_CHECK_FAILURE 0x139
+/* A macro over nmrh's function, so that clang's MSVC-mode builtin of the same name (which would
+   trap the process) is never the one called. */
+NTKERNELAPI DECLSPEC_NORETURN void nmrh_km_fastfail(unsigned int Code);
+#define __fastfail(Code) nmrh_km_fastfail(Code)
+#define RtlFailFast(Code) nmrh_km_fastfail(Code)
 
 #ifdef __cplusplus
 }
