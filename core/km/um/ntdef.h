@@ -46,19 +46,47 @@
    Compilers that have them (MSVC, clang-cl, clang with -fms-extensions in the MSVC dialect, which
    defines _MSC_VER) keep their own; elsewhere they map to GCC/clang attributes or to nothing. */
 #ifndef _MSC_VER
+/* Each only if not defined yet: mingw-w64's C library headers define some of them too (the
+   Windows console build of the stress tool sees both). */
+#ifndef __forceinline
 #define __forceinline inline __attribute__((always_inline))
+#endif
+#ifndef __int8
 #define __int8 char
+#endif
+#ifndef __int16
 #define __int16 short
+#endif
+#ifndef __int32
 #define __int32 int
+#endif
+#ifndef __int64
 #define __int64 long long
+#endif
+#ifndef __cdecl
 #define __cdecl
+#endif
+#ifndef __stdcall
 #define __stdcall
+#endif
+#ifndef __fastcall
 #define __fastcall
+#endif
+#ifndef __ptr64
 #define __ptr64
+#endif
+#ifndef __ptr32
 #define __ptr32
+#endif
+#ifndef __unaligned
 #define __unaligned
+#endif
+#ifndef __w64
 #define __w64
+#endif
+#ifndef __declspec
 #define __declspec(x) NMRH_DECLSPEC_##x
+#endif
 #define NMRH_DECLSPEC_noinline __attribute__((noinline))
 #define NMRH_DECLSPEC_noreturn __attribute__((noreturn))
 #define NMRH_DECLSPEC_selectany __attribute__((weak))
@@ -112,7 +140,9 @@
 #define IN
 #define OUT
 #define OPTIONAL
+#ifndef UNALIGNED
 #define UNALIGNED
+#endif
 #define RESTRICTED_POINTER
 #define POINTER_32
 #define POINTER_64
