@@ -57,9 +57,16 @@ static inline void tsan_switch(nmrh_fiber *from, nmrh_fiber *to)
 }
 
 #define NMRH_FIBER_DEFAULT_STACK ((size_t)64 * 1024)
-/* Top pages of a taken stack that are cleared in place rather than given back to the kernel: a
- * page fault costs several microseconds, and the harness's threads rarely go deeper than this. */
+/* Top pages of a stack taken from an unfinished fiber that are cleared in place rather than given
+ * back to the kernel: a page fault costs several microseconds, and threads rarely go deeper. */
 #define NMRH_FIBER_KEEP_PAGES 2
+/* How far below its deepest recorded point a finished fiber may have written: the frames of calls
+ * made after the last record (allocator with its stack-trace buffer, formatting, module code
+ * between two scheduling points). Some 2-4 KiB in practice; the check of the page below catches a
+ * fiber that went deeper. */
+#ifndef NMRH_FIBER_SLACK
+#define NMRH_FIBER_SLACK ((size_t)16 * 1024)
+#endif
 
 #if NMRH_FIBER_BACKEND_ASM
 /* Hidden so that a shared-library build calls them directly instead of through the PLT. Returns the
@@ -201,6 +208,7 @@ static int create_on(nmrh_fiber *f, char *map, size_t map_size, size_t page, voi
     f->arg = arg;
     f->stack_bottom = map + page;
     f->stack_size = usable;
+    f->low_water = map + map_size;
 #if NMRH_FIBER_TSAN
     f->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -261,6 +269,7 @@ int nmrh_fiber_create_on(nmrh_fiber *f, nmrh_fiber_stack stack, void (*entry)(vo
 
 void nmrh_fiber_switch(nmrh_fiber *from, nmrh_fiber *to)
 {
+    nmrh_fiber_note_depth(from);
     tsan_switch(from, to);
 #if NMRH_FIBER_ASAN
     __sanitizer_start_switch_fiber(&from->asan_fake_stack, to->stack_bottom, to->stack_size);
@@ -271,11 +280,14 @@ void nmrh_fiber_switch(nmrh_fiber *from, nmrh_fiber *to)
 #endif
 }
 
-_Noreturn void nmrh_fiber_switch_final(nmrh_fiber *from, nmrh_fiber *to)
+/* Declared as returning (it does not), so that ASan inserts no __asan_handle_no_return here. */
+void nmrh_fiber_exit(nmrh_fiber *from, nmrh_fiber *to)
 {
     /* Whatever was parked here is the fake stack that the NULL start_switch below destroys;
      * destroy() must not free it a second time. */
     from->asan_fake_stack = NULL;
+    nmrh_fiber_note_depth(from);
+    from->finished = 1;
     tsan_switch(from, to);
 #if NMRH_FIBER_ASAN
     __sanitizer_start_switch_fiber(NULL, to->stack_bottom, to->stack_size);
@@ -284,8 +296,36 @@ _Noreturn void nmrh_fiber_switch_final(nmrh_fiber *from, nmrh_fiber *to)
     abort(); /* nobody may resume a finished fiber */
 }
 
-/* ASan bookkeeping before a stack is released or handed to another fiber. */
-static void forget_stack(nmrh_fiber *f)
+_Noreturn void nmrh_fiber_switch_final(nmrh_fiber *from, nmrh_fiber *to)
+{
+    nmrh_fiber_exit(from, to);
+    abort(); /* not reached */
+}
+
+/* The part of a finished fiber's stack that may hold anything but zeros: [*lo, top). */
+static char *dirty_from(const nmrh_fiber *f, char *bottom, char *top)
+{
+    if (!f->finished || (const char *)f->low_water < bottom || (const char *)f->low_water > top) return bottom;
+    char *lo = (char *)((uintptr_t)f->low_water & ~(uintptr_t)63);
+    return (size_t)(lo - bottom) > NMRH_FIBER_SLACK ? lo - NMRH_FIBER_SLACK : bottom;
+}
+
+/* Does [p, p + n) hold only zeros? (n a multiple of 64; p 64-byte aligned.) Not instrumented: it
+ * reads below what a fiber used, where ASan may still have unpoisoned nothing. */
+#if NMRH_FIBER_ASAN
+__attribute__((no_sanitize("address")))
+#endif
+static int all_zero(const char *p, size_t n)
+{
+    const uint64_t *q = (const uint64_t *)(const void *)p;
+    for (size_t i = 0; i < n / 8; i += 8) {
+        if (q[i] | q[i + 1] | q[i + 2] | q[i + 3] | q[i + 4] | q[i + 5] | q[i + 6] | q[i + 7]) return 0;
+    }
+    return 1;
+}
+
+/* ASan and TSan bookkeeping before [from, top) of a stack is released or handed to another fiber. */
+static void forget_stack(nmrh_fiber *f, char *from)
 {
 #if NMRH_FIBER_TSAN
     if (f->tsan_fiber) __tsan_destroy_fiber(f->tsan_fiber);
@@ -294,11 +334,13 @@ static void forget_stack(nmrh_fiber *f)
 #if NMRH_FIBER_ASAN
     if (f->asan_fake_stack != NULL)
         asan_drop_fake_stack(f);
-    /* Frames abandoned mid-run leave redzones poisoned; the next user of the stack (or a later
-     * mapping at this address) must not inherit them. */
-    __asan_unpoison_memory_region(f->map, f->map_size);
+    /* Frames abandoned mid-run (and the last frames of a finished fiber, which never return) leave
+     * redzones poisoned; the next user of the stack (or a later mapping at this address) must not
+     * inherit them. A finished fiber's frames all lie above `from`. */
+    __asan_unpoison_memory_region(from, (size_t)((char *)f->map + f->map_size - from));
 #endif
     (void)f;
+    (void)from;
 }
 
 nmrh_fiber_stack nmrh_fiber_take_stack(nmrh_fiber *f)
@@ -306,18 +348,30 @@ nmrh_fiber_stack nmrh_fiber_take_stack(nmrh_fiber *f)
     nmrh_fiber_stack s = {f->map, f->map_size};
     if (f->map == NULL)
         return s;
-    forget_stack(f);
+    size_t page = page_size(), usable = s.map_size - page;
+    char *bottom = (char *)s.map + page, *top = (char *)s.map + s.map_size;
+    /* The next fiber on this stack sees zeros, as on a fresh mapping: what one thread left on its
+     * stack never leaks into another (or into another run). A finished fiber wrote nothing below
+     * its deepest recorded point less the slack, which the check of the page below confirms: only
+     * the part above is cleared, in place, no system call. */
+    char *from = dirty_from(f, bottom, top);
+    if (from > bottom) {
+        size_t below = (size_t)(from - bottom), probe = below < page ? below : page;
+        if (!all_zero(from - probe, probe)) from = bottom;
+    }
+    forget_stack(f, from == bottom ? (char *)s.map : from);
     f->map = NULL;
     f->map_size = 0;
-    /* The next fiber on this stack sees zeros, as on a fresh mapping: what one thread left on its
-     * stack never leaks into another (or into another run). The top pages, which every fiber
-     * uses, are cleared in place and stay mapped; the rest is given back to the kernel (cheap
-     * when, as usual, nothing down there was touched). The mapping and its guard page stay. */
-    size_t page = page_size(), usable = s.map_size - page;
+    if (from > bottom) {
+        memset(from, 0, (size_t)(top - from));
+        return s;
+    }
+    /* Otherwise (abandoned or never started, or deeper than recorded): the top pages, which every
+     * fiber uses, are cleared in place and stay mapped; the rest is given back to the kernel. The
+     * mapping and its guard page stay. */
     size_t keep = (size_t)NMRH_FIBER_KEEP_PAGES * page;
     if (keep > usable)
         keep = usable;
-    char *bottom = (char *)s.map + page, *top = (char *)s.map + s.map_size;
     memset(top - keep, 0, keep);
     if (usable > keep && madvise(bottom, usable - keep, MADV_DONTNEED) != 0) {
         munmap(s.map, s.map_size);
@@ -325,6 +379,17 @@ nmrh_fiber_stack nmrh_fiber_take_stack(nmrh_fiber *f)
         s.map_size = 0;
     }
     return s;
+}
+
+size_t nmrh_fiber_stack_dirty_bytes(nmrh_fiber_stack s)
+{
+    if (s.map == NULL)
+        return 0;
+    size_t page = page_size(), dirty = 0; /* the guard page is not readable */
+    const unsigned char *b = (const unsigned char *)s.map + page;
+    for (size_t i = 0; i < s.map_size - page; i++)
+        dirty += b[i] != 0;
+    return dirty;
 }
 
 void nmrh_fiber_stack_free(nmrh_fiber_stack s)
@@ -337,7 +402,7 @@ void nmrh_fiber_destroy(nmrh_fiber *f)
 {
     if (f->map == NULL)
         return;
-    forget_stack(f);
+    forget_stack(f, f->map);
     munmap(f->map, f->map_size);
     *f = (nmrh_fiber){0};
 }
