@@ -60,12 +60,12 @@ static inline void tsan_switch(nmrh_fiber *from, nmrh_fiber *to)
 /* Top pages of a stack taken from an unfinished fiber that are cleared in place rather than given
  * back to the kernel: a page fault costs several microseconds, and threads rarely go deeper. */
 #define NMRH_FIBER_KEEP_PAGES 2
-/* How far below its deepest recorded point a finished fiber may have written: the frames of calls
- * made after the last record (allocator with its stack-trace buffer, formatting, module code
- * between two scheduling points). Some 2-4 KiB in practice; the check of the page below catches a
- * fiber that went deeper. */
-#ifndef NMRH_FIBER_SLACK
-#define NMRH_FIBER_SLACK ((size_t)16 * 1024)
+/* Below its deepest recorded point, a finished fiber may have written more (the frames of calls
+ * made after the last record: the allocator with its stack-trace buffer, formatting, module code
+ * between two scheduling points, a few KiB in practice). take_stack looks for that writing: it
+ * scans down from the recorded point and stops after this much unbroken zero memory. */
+#ifndef NMRH_FIBER_CLEAN_RUN
+#define NMRH_FIBER_CLEAN_RUN ((size_t)4 * 1024)
 #endif
 
 #if NMRH_FIBER_BACKEND_ASM
@@ -302,26 +302,46 @@ _Noreturn void nmrh_fiber_switch_final(nmrh_fiber *from, nmrh_fiber *to)
     abort(); /* not reached */
 }
 
-/* The part of a finished fiber's stack that may hold anything but zeros: [*lo, top). */
-static char *dirty_from(const nmrh_fiber *f, char *bottom, char *top)
+/* Stack scanning and clearing are not instrumented: they read below what the fiber used (where
+ * ASan may have unpoisoned nothing) and run at every thread end, where ASan's range checks of a
+ * memset would cost as much as the clearing. */
+#if NMRH_FIBER_ASAN
+#define NMRH_NO_ASAN __attribute__((no_sanitize("address")))
+#else
+#define NMRH_NO_ASAN
+#endif
+
+/* 64 bytes as one value (a compiler vector: the loops below compile to wide loads and stores). */
+typedef uint64_t line64 __attribute__((vector_size(64)));
+
+/* Where a finished fiber's writing on [bottom, top) ends, going down: its deepest recorded point,
+ * or the lowest non-zero 256-byte block below it that is followed (further down) by less than
+ * NMRH_FIBER_CLEAN_RUN of zeros. A recorded point outside the stack: the whole stack (bottom).
+ * bottom and top are page-aligned. */
+NMRH_NO_ASAN static char *dirty_from(const nmrh_fiber *f, char *bottom, char *top)
 {
-    if (!f->finished || (const char *)f->low_water < bottom || (const char *)f->low_water > top) return bottom;
-    char *lo = (char *)((uintptr_t)f->low_water & ~(uintptr_t)63);
-    return (size_t)(lo - bottom) > NMRH_FIBER_SLACK ? lo - NMRH_FIBER_SLACK : bottom;
+    if ((const char *)f->low_water < bottom || (const char *)f->low_water > top) return bottom;
+    char *lowest = (char *)((uintptr_t)f->low_water & ~(uintptr_t)255);
+    size_t zeros = 0;
+    for (char *p = lowest - 256; p >= bottom && zeros < NMRH_FIBER_CLEAN_RUN; p -= 256) {
+        const line64 *q = (const line64 *)(const void *)p;
+        line64 x = q[0] | q[1] | q[2] | q[3];
+        if ((x[0] | x[1] | x[2] | x[3] | x[4] | x[5] | x[6] | x[7]) == 0) {
+            zeros += 256;
+        } else {
+            lowest = p;
+            zeros = 0;
+        }
+    }
+    return lowest;
 }
 
-/* Does [p, p + n) hold only zeros? (n a multiple of 64; p 64-byte aligned.) Not instrumented: it
- * reads below what a fiber used, where ASan may still have unpoisoned nothing. */
-#if NMRH_FIBER_ASAN
-__attribute__((no_sanitize("address")))
-#endif
-static int all_zero(const char *p, size_t n)
+/* memset(p, 0, n) for 256-byte aligned p and n, without the sanitizer's interceptor. */
+NMRH_NO_ASAN static void clear_lines(char *p, size_t n)
 {
-    const uint64_t *q = (const uint64_t *)(const void *)p;
-    for (size_t i = 0; i < n / 8; i += 8) {
-        if (q[i] | q[i + 1] | q[i + 2] | q[i + 3] | q[i + 4] | q[i + 5] | q[i + 6] | q[i + 7]) return 0;
-    }
-    return 1;
+    line64 *q = (line64 *)(void *)p;
+    const line64 zero = {0};
+    for (size_t i = 0; i < n / sizeof *q; i++) q[i] = zero;
 }
 
 /* ASan and TSan bookkeeping before [from, top) of a stack is released or handed to another fiber. */
@@ -351,19 +371,14 @@ nmrh_fiber_stack nmrh_fiber_take_stack(nmrh_fiber *f)
     size_t page = page_size(), usable = s.map_size - page;
     char *bottom = (char *)s.map + page, *top = (char *)s.map + s.map_size;
     /* The next fiber on this stack sees zeros, as on a fresh mapping: what one thread left on its
-     * stack never leaks into another (or into another run). A finished fiber wrote nothing below
-     * its deepest recorded point less the slack, which the check of the page below confirms: only
-     * the part above is cleared, in place, no system call. */
-    char *from = dirty_from(f, bottom, top);
-    if (from > bottom) {
-        size_t below = (size_t)(from - bottom), probe = below < page ? below : page;
-        if (!all_zero(from - probe, probe)) from = bottom;
-    }
-    forget_stack(f, from == bottom ? (char *)s.map : from);
+     * stack never leaks into another (or into another run). Of a finished fiber's stack, only the
+     * part it wrote is cleared, in place, no system call. */
+    char *from = f->finished ? dirty_from(f, bottom, top) : bottom;
+    forget_stack(f, f->finished ? from : (char *)s.map);
     f->map = NULL;
     f->map_size = 0;
-    if (from > bottom) {
-        memset(from, 0, (size_t)(top - from));
+    if (f->finished) {
+        clear_lines(from, (size_t)(top - from));
         return s;
     }
     /* Otherwise (abandoned or never started, or deeper than recorded): the top pages, which every

@@ -169,6 +169,7 @@ struct nmrh_world {
     uint32_t nrunnable;
     nmrh_thread *next_hint;        /* chosen by a scheduling point in free-run mode */
     bool step_mode;
+    bool solo;                     /* nmrh_world_run_thread: points in step mode continue the thread */
     bool stopped;
     bool finished;
     nmrh_finding finding;

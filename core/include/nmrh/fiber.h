@@ -71,7 +71,7 @@ _Noreturn void nmrh_fiber_switch_final(nmrh_fiber *from, nmrh_fiber *to);
 void nmrh_fiber_exit(nmrh_fiber *from, nmrh_fiber *to);
 
 /* Record how deep the running fiber `f` has gone: take_stack clears from the deepest recorded
- * point (minus a slack for unrecorded calls below it) up. Switches record it by themselves; call
+ * point (and what it finds written below it) up. Switches record it by themselves; call
  * this at other frequent points where the fiber may be deep (the harness's scheduling points). */
 static inline void nmrh_fiber_note_depth(nmrh_fiber *f)
 {
@@ -93,10 +93,10 @@ typedef struct nmrh_fiber_stack {
  * suspended forever; its frames are discarded without unwinding). The stack's memory reads as
  * zeros again, as a fresh one does. The fiber keeps stack_bottom/stack_size (where its stack
  * was) but owns no memory any more: destroying it is a no-op. A main fiber gives {NULL, 0}.
- * For a fiber that finished, only the part it used is cleared, with no system call: from its
- * deepest recorded point less a slack (NMRH_FIBER_SLACK) up, after checking that the page below
- * is still clean (if not, the whole stack is cleared). Any other fiber's stack is cleared whole
- * (memset of the top, madvise of the rest). */
+ * For a fiber that finished, only the part it wrote is cleared, with no system call: from its
+ * deepest recorded point up, and below it as far as non-zero memory goes (a scan that stops after
+ * NMRH_FIBER_CLEAN_RUN bytes of zeros). Any other fiber's stack is cleared whole (memset of the
+ * top, madvise of the rest). */
 nmrh_fiber_stack nmrh_fiber_take_stack(nmrh_fiber *f);
 
 /* Like nmrh_fiber_create, on a stack from nmrh_fiber_take_stack: on success the fiber owns it, on
