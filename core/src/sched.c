@@ -141,6 +141,19 @@ nmrh_thread *nmrh_sched_spawn_internal(nmrh_world *w, const char *name, uint32_t
 
 const char *nmrh_thread_label(const nmrh_world *w, uint32_t id) { return id < w->nthreads ? w->threads[id]->label : "-"; }
 
+/* "t3", "w12": snprintf's job, done by hand because every spawn pays for it. */
+static void format_label(char label[8], char prefix, uint32_t n)
+{
+    char digits[10];
+    int k = 0;
+    do digits[k++] = (char)('0' + n % 10), n /= 10;
+    while (n && k < 6);
+    label[0] = prefix;
+    int i = 1;
+    while (k) label[i++] = digits[--k];
+    label[i] = '\0';
+}
+
 static nmrh_thread *spawn(nmrh_world *w, const char *name, uint32_t module, nmrh_thread_fn fn, void *arg, bool internal)
 {
     if (w->nthreads == w->threads_cap) {
@@ -167,7 +180,7 @@ static nmrh_thread *spawn(nmrh_world *w, const char *name, uint32_t module, nmrh
     if (!reused) w->threads[w->threads_alloc++] = t;
     t->world = w;
     t->id = w->nthreads;
-    snprintf(t->label, sizeof t->label, "%c%u", internal ? 'w' : 't', internal ? ++w->nlabel_w : w->nlabel_t++);
+    format_label(t->label, internal ? 'w' : 't', internal ? ++w->nlabel_w : w->nlabel_t++);
     size_t len = strlen(name);
     if (len > sizeof t->name - 1) len = sizeof t->name - 1;
     memcpy(t->name, name, len);
