@@ -37,10 +37,13 @@ def run_fuzzer(binary, seeds, runs, cpu, seed, extra=(), strace_out=None):
         shutil.copytree(seeds, corpus, ignore=shutil.ignore_patterns(".*"))
         cmd = [binary, f"-runs={runs}", f"-seed={seed}", "-print_final_stats=1", *extra, corpus]
         if strace_out:
+            cmd[1:1] = ["-detect_leaks=0"]
             cmd = ["strace", "-f", "-c", "-o", strace_out, *cmd]
         if cpu is not None and shutil.which("taskset"):
             cmd = ["taskset", "-c", str(cpu), *cmd]
         env = dict(os.environ, NMRH_FINDINGS_DIR=os.path.join(scratch, "findings"))
+        if strace_out:  # LeakSanitizer cannot run under ptrace; it is not per execution anyway
+            env["ASAN_OPTIONS"] = ":".join(filter(None, (env.get("ASAN_OPTIONS"), "detect_leaks=0")))
         start = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=scratch)
         out, _ = proc.communicate()
