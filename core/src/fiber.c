@@ -381,7 +381,7 @@ nmrh_fiber_stack nmrh_fiber_take_stack(nmrh_fiber *f)
         clear_lines(from, (size_t)(top - from));
         return s;
     }
-    /* Otherwise (abandoned or never started, or deeper than recorded): the top pages, which every
+    /* Otherwise (abandoned, never started, or stopped by a finding): the top pages, which every
      * fiber uses, are cleared in place and stay mapped; the rest is given back to the kernel. The
      * mapping and its guard page stay. */
     size_t keep = (size_t)NMRH_FIBER_KEEP_PAGES * page;

@@ -147,10 +147,10 @@ static void format_label(char label[8], char prefix, uint32_t n)
     char digits[10];
     int k = 0;
     do digits[k++] = (char)('0' + n % 10), n /= 10;
-    while (n && k < 6);
+    while (n);
     label[0] = prefix;
     int i = 1;
-    while (k) label[i++] = digits[--k];
+    while (k && i < 7) label[i++] = digits[--k]; /* truncated like snprintf: the leading digits */
     label[i] = '\0';
 }
 
