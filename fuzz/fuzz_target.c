@@ -46,6 +46,33 @@ static void save_finding(nmrh_world *w, const nmrh_finding *f, void *user)
     if (in->action == NMRH_FINDING_STOP) fprintf(stderr, "FINDING %s: %s\n", f->signature, f->message);
 }
 
+/* Process-lifetime caches, so that an execution in steady state makes no system call and no
+   large allocation: the stacks and world objects of earlier runs (a run's result never depends on
+   them: a reused stack reads as zeros and a reused world is reset) and the decoded sequence. */
+static struct {
+    nmrh_world_pool *pool;
+    nmrh_seq *seq;
+} cache;
+
+static void cache_init(void)
+{
+    if (!cache.seq) cache.seq = malloc(sizeof *cache.seq);
+    if (!cache.pool) cache.pool = nmrh_world_pool_create();
+}
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+/* ASan keeps freed memory out of reuse in a quarantine, 256 MiB by default: until it is full, every
+   execution's allocations land on fresh pages (page faults, allocator mappings). A run frees well
+   under 1 MiB, so 32 MiB still catches any use after free within a run (and across thousands of
+   runs), and the process reaches its steady state after a few thousand executions. Memory ASan
+   has recycled stays with the process instead of going back to the kernel every few seconds
+   (madvise, then page faults again). ASAN_OPTIONS overrides both. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "quarantine_size_mb=32:allocator_release_to_os_interval_ms=-1"; }
+#endif
+#endif
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -60,23 +87,25 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         fprintf(stderr, "nmrh: %s\n", err);
         exit(2);
     }
+    cache_init();
     return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    nmrh_seq *seq = malloc(sizeof *seq);
+    cache_init(); /* drivers that skip LLVMFuzzerInitialize (random_driver.c calls it; others may not) */
+    nmrh_seq *seq = cache.seq;
     if (!seq) return 0;
     nmrh_seq_decode(seq, TARGET(), data, size);
     fuzz_input in = {data, size, seq, NMRH_FINDING_STOP};
     nmrh_config cfg;
     nmrh_config_init(&cfg);
+    cfg.pool = cache.pool; /* NULL when out of memory: every world then has its own stacks */
     cfg.on_finding = save_finding;
     cfg.user = &in;
     nmrh_session s;
     int clean = nmrh_session_run(&s, seq, &cfg);
     nmrh_session_destroy(&s);
-    free(seq);
     /* The finding is on disk; a crash is how libFuzzer learns that this input is special. A known
        or suppressed signature is not special any more: the input explores on (finding_policy.h). */
     if (clean == 0 && in.action == NMRH_FINDING_STOP) abort();

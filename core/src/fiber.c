@@ -57,9 +57,16 @@ static inline void tsan_switch(nmrh_fiber *from, nmrh_fiber *to)
 }
 
 #define NMRH_FIBER_DEFAULT_STACK ((size_t)64 * 1024)
-/* Top pages of a taken stack that are cleared in place rather than given back to the kernel: a
- * page fault costs several microseconds, and the harness's threads rarely go deeper than this. */
+/* Top pages of a stack taken from an unfinished fiber that are cleared in place rather than given
+ * back to the kernel: a page fault costs several microseconds, and threads rarely go deeper. */
 #define NMRH_FIBER_KEEP_PAGES 2
+/* Below its deepest recorded point, a finished fiber may have written more (the frames of calls
+ * made after the last record: the allocator with its stack-trace buffer, formatting, module code
+ * between two scheduling points, a few KiB in practice). take_stack looks for that writing: it
+ * scans down from the recorded point and stops after this much unbroken zero memory. */
+#ifndef NMRH_FIBER_CLEAN_RUN
+#define NMRH_FIBER_CLEAN_RUN ((size_t)4 * 1024)
+#endif
 
 #if NMRH_FIBER_BACKEND_ASM
 /* Hidden so that a shared-library build calls them directly instead of through the PLT. Returns the
@@ -201,6 +208,7 @@ static int create_on(nmrh_fiber *f, char *map, size_t map_size, size_t page, voi
     f->arg = arg;
     f->stack_bottom = map + page;
     f->stack_size = usable;
+    f->low_water = map + map_size;
 #if NMRH_FIBER_TSAN
     f->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -261,6 +269,7 @@ int nmrh_fiber_create_on(nmrh_fiber *f, nmrh_fiber_stack stack, void (*entry)(vo
 
 void nmrh_fiber_switch(nmrh_fiber *from, nmrh_fiber *to)
 {
+    nmrh_fiber_note_depth(from);
     tsan_switch(from, to);
 #if NMRH_FIBER_ASAN
     __sanitizer_start_switch_fiber(&from->asan_fake_stack, to->stack_bottom, to->stack_size);
@@ -271,11 +280,14 @@ void nmrh_fiber_switch(nmrh_fiber *from, nmrh_fiber *to)
 #endif
 }
 
-_Noreturn void nmrh_fiber_switch_final(nmrh_fiber *from, nmrh_fiber *to)
+/* Declared as returning (it does not), so that ASan inserts no __asan_handle_no_return here. */
+void nmrh_fiber_exit(nmrh_fiber *from, nmrh_fiber *to)
 {
     /* Whatever was parked here is the fake stack that the NULL start_switch below destroys;
      * destroy() must not free it a second time. */
     from->asan_fake_stack = NULL;
+    nmrh_fiber_note_depth(from);
+    from->finished = 1;
     tsan_switch(from, to);
 #if NMRH_FIBER_ASAN
     __sanitizer_start_switch_fiber(NULL, to->stack_bottom, to->stack_size);
@@ -284,8 +296,56 @@ _Noreturn void nmrh_fiber_switch_final(nmrh_fiber *from, nmrh_fiber *to)
     abort(); /* nobody may resume a finished fiber */
 }
 
-/* ASan bookkeeping before a stack is released or handed to another fiber. */
-static void forget_stack(nmrh_fiber *f)
+_Noreturn void nmrh_fiber_switch_final(nmrh_fiber *from, nmrh_fiber *to)
+{
+    nmrh_fiber_exit(from, to);
+    abort(); /* not reached */
+}
+
+/* Stack scanning and clearing are not instrumented: they read below what the fiber used (where
+ * ASan may have unpoisoned nothing) and run at every thread end, where ASan's range checks of a
+ * memset would cost as much as the clearing. */
+#if NMRH_FIBER_ASAN
+#define NMRH_NO_ASAN __attribute__((no_sanitize("address")))
+#else
+#define NMRH_NO_ASAN
+#endif
+
+/* 64 bytes as one value (a compiler vector: the loops below compile to wide loads and stores). */
+typedef uint64_t line64 __attribute__((vector_size(64)));
+
+/* Where a finished fiber's writing on [bottom, top) ends, going down: its deepest recorded point,
+ * or the lowest non-zero 256-byte block below it that is followed (further down) by less than
+ * NMRH_FIBER_CLEAN_RUN of zeros. A recorded point outside the stack: the whole stack (bottom).
+ * bottom and top are page-aligned. */
+NMRH_NO_ASAN static char *dirty_from(const nmrh_fiber *f, char *bottom, char *top)
+{
+    if ((const char *)f->low_water < bottom || (const char *)f->low_water > top) return bottom;
+    char *lowest = (char *)((uintptr_t)f->low_water & ~(uintptr_t)255);
+    size_t zeros = 0;
+    for (char *p = lowest - 256; p >= bottom && zeros < NMRH_FIBER_CLEAN_RUN; p -= 256) {
+        const line64 *q = (const line64 *)(const void *)p;
+        line64 x = q[0] | q[1] | q[2] | q[3];
+        if ((x[0] | x[1] | x[2] | x[3] | x[4] | x[5] | x[6] | x[7]) == 0) {
+            zeros += 256;
+        } else {
+            lowest = p;
+            zeros = 0;
+        }
+    }
+    return lowest;
+}
+
+/* memset(p, 0, n) for 256-byte aligned p and n, without the sanitizer's interceptor. */
+NMRH_NO_ASAN static void clear_lines(char *p, size_t n)
+{
+    line64 *q = (line64 *)(void *)p;
+    const line64 zero = {0};
+    for (size_t i = 0; i < n / sizeof *q; i++) q[i] = zero;
+}
+
+/* ASan and TSan bookkeeping before [from, top) of a stack is released or handed to another fiber. */
+static void forget_stack(nmrh_fiber *f, char *from)
 {
 #if NMRH_FIBER_TSAN
     if (f->tsan_fiber) __tsan_destroy_fiber(f->tsan_fiber);
@@ -294,11 +354,13 @@ static void forget_stack(nmrh_fiber *f)
 #if NMRH_FIBER_ASAN
     if (f->asan_fake_stack != NULL)
         asan_drop_fake_stack(f);
-    /* Frames abandoned mid-run leave redzones poisoned; the next user of the stack (or a later
-     * mapping at this address) must not inherit them. */
-    __asan_unpoison_memory_region(f->map, f->map_size);
+    /* Frames abandoned mid-run (and the last frames of a finished fiber, which never return) leave
+     * redzones poisoned; the next user of the stack (or a later mapping at this address) must not
+     * inherit them. A finished fiber's frames all lie above `from`. */
+    __asan_unpoison_memory_region(from, (size_t)((char *)f->map + f->map_size - from));
 #endif
     (void)f;
+    (void)from;
 }
 
 nmrh_fiber_stack nmrh_fiber_take_stack(nmrh_fiber *f)
@@ -306,18 +368,25 @@ nmrh_fiber_stack nmrh_fiber_take_stack(nmrh_fiber *f)
     nmrh_fiber_stack s = {f->map, f->map_size};
     if (f->map == NULL)
         return s;
-    forget_stack(f);
+    size_t page = page_size(), usable = s.map_size - page;
+    char *bottom = (char *)s.map + page, *top = (char *)s.map + s.map_size;
+    /* The next fiber on this stack sees zeros, as on a fresh mapping: what one thread left on its
+     * stack never leaks into another (or into another run). Of a finished fiber's stack, only the
+     * part it wrote is cleared, in place, no system call. */
+    char *from = f->finished ? dirty_from(f, bottom, top) : bottom;
+    forget_stack(f, f->finished ? from : (char *)s.map);
     f->map = NULL;
     f->map_size = 0;
-    /* The next fiber on this stack sees zeros, as on a fresh mapping: what one thread left on its
-     * stack never leaks into another (or into another run). The top pages, which every fiber
-     * uses, are cleared in place and stay mapped; the rest is given back to the kernel (cheap
-     * when, as usual, nothing down there was touched). The mapping and its guard page stay. */
-    size_t page = page_size(), usable = s.map_size - page;
+    if (f->finished) {
+        clear_lines(from, (size_t)(top - from));
+        return s;
+    }
+    /* Otherwise (abandoned, never started, or stopped by a finding): the top pages, which every
+     * fiber uses, are cleared in place and stay mapped; the rest is given back to the kernel. The
+     * mapping and its guard page stay. */
     size_t keep = (size_t)NMRH_FIBER_KEEP_PAGES * page;
     if (keep > usable)
         keep = usable;
-    char *bottom = (char *)s.map + page, *top = (char *)s.map + s.map_size;
     memset(top - keep, 0, keep);
     if (usable > keep && madvise(bottom, usable - keep, MADV_DONTNEED) != 0) {
         munmap(s.map, s.map_size);
@@ -325,6 +394,17 @@ nmrh_fiber_stack nmrh_fiber_take_stack(nmrh_fiber *f)
         s.map_size = 0;
     }
     return s;
+}
+
+size_t nmrh_fiber_stack_dirty_bytes(nmrh_fiber_stack s)
+{
+    if (s.map == NULL)
+        return 0;
+    size_t page = page_size(), dirty = 0; /* the guard page is not readable */
+    const unsigned char *b = (const unsigned char *)s.map + page;
+    for (size_t i = 0; i < s.map_size - page; i++)
+        dirty += b[i] != 0;
+    return dirty;
 }
 
 void nmrh_fiber_stack_free(nmrh_fiber_stack s)
@@ -337,7 +417,7 @@ void nmrh_fiber_destroy(nmrh_fiber *f)
 {
     if (f->map == NULL)
         return;
-    forget_stack(f);
+    forget_stack(f, f->map);
     munmap(f->map, f->map_size);
     *f = (nmrh_fiber){0};
 }

@@ -48,9 +48,47 @@ const char *nmrh_world_module_name(const nmrh_world *w, uint32_t module)
     return module < w->nmodules ? w->modules[module].name : "?";
 }
 
+/* The buffers a pooled world keeps from one run to the next; everything else starts at zero. */
+typedef struct world_buffers {
+    nmrh_thread **threads;
+    uint32_t threads_cap, threads_alloc;
+    nmrh_trace_rec *trace;
+    size_t trace_cap;
+    char *text;
+    size_t text_cap;
+    nmrh_module *modules;
+    uint32_t modules_cap;
+    struct nmrh_stack_range *stack_ranges;
+    uint32_t stack_ranges_cap;
+} world_buffers;
+
+/* A world from the pool's spare, reset to exactly what calloc gives except for its buffers'
+   capacity (their contents are dead: every reader stops at the counts, which are zero). */
+static nmrh_world *reuse_spare(nmrh_world_pool *pool)
+{
+    nmrh_world *w = pool->spare;
+    pool->spare = NULL;
+    world_buffers b = {w->threads, w->threads_cap, w->threads_alloc, w->trace, w->trace_cap, w->text, w->text_cap,
+                       w->modules, w->modules_cap, w->stack_ranges, w->stack_ranges_cap};
+    memset(w, 0, sizeof *w);
+    w->threads = b.threads;
+    w->threads_cap = b.threads_cap;
+    w->threads_alloc = b.threads_alloc;
+    w->trace = b.trace;
+    w->trace_cap = b.trace_cap;
+    w->text = b.text;
+    w->text_cap = b.text_cap;
+    w->modules = b.modules;
+    w->modules_cap = b.modules_cap;
+    w->stack_ranges = b.stack_ranges;
+    w->stack_ranges_cap = b.stack_ranges_cap;
+    return w;
+}
+
 nmrh_world *nmrh_world_create(const nmrh_config *cfg, nmrh_chooser *chooser)
 {
-    nmrh_world *w = calloc(1, sizeof *w);
+    nmrh_world_pool *pool = cfg && !cfg->real_threads ? cfg->pool : NULL;
+    nmrh_world *w = pool && pool->spare ? reuse_spare(pool) : calloc(1, sizeof *w);
     if (!w) return NULL;
     if (cfg)
         w->cfg = *cfg;
@@ -71,22 +109,42 @@ nmrh_world *nmrh_world_create(const nmrh_config *cfg, nmrh_chooser *chooser)
     return w;
 }
 
+static void free_buffers(nmrh_world *w)
+{
+    for (uint32_t i = 0; i < w->threads_alloc; i++) free(w->threads[i]);
+    free(w->threads);
+    free(w->trace);
+    free(w->text);
+    free(w->modules);
+    free(w->stack_ranges);
+}
+
 bool nmrh_world_destroy(nmrh_world *w)
 {
     if (!w) return true;
     if (w->threaded && !nmrh_threads_destroy(w)) return false;
     nmrh_sched_release_stacks(w);
-    for (uint32_t i = 0; i < w->nthreads; i++) free(w->threads[i]);
-    free(w->threads);
     nmrh_pool_release_all(&w->pool);
     if (w->model) nmrh_model_destroy(w->model);
-    free(w->trace);
-    free(w->text);
-    free(w->modules);
     free(w->finding.details);
     if (current && current->world == w) current = NULL;
+    /* A pooled fiber-mode world keeps its buffers (thread objects, trace, strings) for the next. */
+    nmrh_world_pool *pool = w->threaded ? NULL : w->cfg.pool;
+    if (pool && !pool->spare) {
+        pool->spare = w;
+        return true;
+    }
+    free_buffers(w);
     free(w);
     return true;
+}
+
+void nmrh_world_pool_free_spare(nmrh_world_pool *p)
+{
+    if (!p->spare) return;
+    free_buffers(p->spare);
+    free(p->spare);
+    p->spare = NULL;
 }
 
 void nmrh_world_module_unloaded(nmrh_world *w, uint32_t module)

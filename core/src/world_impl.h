@@ -158,6 +158,7 @@ typedef struct nmrh_stack_cache {
 
 struct nmrh_world_pool {
     nmrh_stack_cache stacks;
+    nmrh_world *spare;             /* a destroyed world kept with its buffers for the next create */
 };
 
 struct nmrh_model;
@@ -169,11 +170,13 @@ struct nmrh_world {
     nmrh_world *saved_current;     /* restored when the world stops running threads */
     nmrh_thread **threads;
     uint32_t nthreads, threads_cap;
+    uint32_t threads_alloc;        /* threads[0 .. threads_alloc) are allocated (reused by a pooled world) */
     nmrh_thread *current;          /* running logical thread, NULL on the scheduler */
     nmrh_thread *last_run;         /* thread that ran last, to trace switches only */
     uint32_t nrunnable;
     nmrh_thread *next_hint;        /* chosen by a scheduling point in free-run mode */
     bool step_mode;
+    bool solo;                     /* nmrh_world_run_thread: points in step mode continue the thread */
     bool stopped;
     bool finished;
     nmrh_finding finding;
@@ -303,6 +306,8 @@ _Noreturn void nmrh_sched_abandon_current(nmrh_world *w);
 bool nmrh_sched_on_some_stack(const nmrh_world *w, const void *p);
 /* Release every thread's stack (to the pool when there is one); part of destroying a world. */
 void nmrh_sched_release_stacks(nmrh_world *w);
+/* Free the world a pool keeps for reuse (world.c), when the pool is destroyed. */
+void nmrh_world_pool_free_spare(nmrh_world_pool *p);
 
 /* ---- trace (trace.c) ---- */
 void nmrh_trace(nmrh_world *w, nmrh_event_kind kind, uint32_t a, uint64_t b);

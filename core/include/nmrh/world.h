@@ -52,7 +52,8 @@ typedef struct nmrh_config {
     void (*on_finding)(nmrh_world *w, const nmrh_finding *f, void *user);
     void *user;
     /* Optional (default NULL): where successive worlds keep thread stacks, so that a world per
-       input does not map and unmap a stack per thread. */
+       input does not map and unmap a stack per thread. A destroyed world's objects (threads, trace)
+       are kept for the next world too. */
     nmrh_world_pool *pool;
     /* Real-thread mode (nmrh stress): every logical thread is an OS thread, module code runs in
        parallel, and scheduling points inject random yields and delays instead of choosing. Not
@@ -70,6 +71,9 @@ void nmrh_config_init(nmrh_config *cfg);
    outlive its worlds. Create returns NULL when out of memory. */
 nmrh_world_pool *nmrh_world_pool_create(void);
 void nmrh_world_pool_destroy(nmrh_world_pool *p);
+/* For tests: the number of stacks the pool holds and how many bytes of them are not zero (0 = each
+   reads as a fresh mapping; a nonzero count is a harness bug). Reads every cached stack: slow. */
+uint32_t nmrh_world_pool_stacks(const nmrh_world_pool *p, size_t *dirty_bytes);
 
 /* The chooser must outlive the world. Returns NULL only when out of memory. */
 nmrh_world *nmrh_world_create(const nmrh_config *cfg, nmrh_chooser *chooser);
