@@ -137,7 +137,7 @@ exec 9>"$WORK/keepalive.fifo" # holds the fifo open: cmd.exe waits for input unt
 rm -f "$WORK/keepalive.fifo"
 
 C="$WINEPREFIX/drive_c/nmrh"
-mkdir -p "$C"
+mkdir -p "$C/obs" # the replays' observations (--save-obs), collected into $RES/obs at the end
 cp "$KOUT/nmrhstress.sys" "$KOUT/nmrstress.exe" "$KOUT/wine/netio.sys" "$C/"
 cp -r "$WORK/corpus" "$C/corpus"
 w sc create nmrhstress type= kernel start= demand binPath= 'C:\nmrh\nmrhstress.sys' >>"$LOG" 2>&1
