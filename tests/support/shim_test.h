@@ -1,5 +1,5 @@
-/* Helpers shared by the kernel-shim tests: a world whose chooser always says 0, and checks that a
-   run stops on one finding. */
+/* Helpers shared by the kernel-shim, scheduler and knob tests: a world whose chooser always says 0,
+   a world's trace as text, and checks that a run stops on one finding. */
 #ifndef NMRH_TEST_SHIM_TEST_H
 #define NMRH_TEST_SHIM_TEST_H
 

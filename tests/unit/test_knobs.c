@@ -9,6 +9,7 @@
  * logical thread runs them, at which IRQL, and what they see, into the scenario's own state.
  */
 #include "../support/check.h"
+#include "../support/shim_test.h"
 #include "../support/harness.h"
 #include "echo_modules.h"
 #include "nmrh/world.h"
@@ -660,24 +661,13 @@ typedef struct choices {
     int count[NMRH_KNOB_COUNT];
 } choices;
 
-static char *trace_text(const nmrh_world *w)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) abort();
-    nmrh_world_print_trace(w, f);
-    fclose(f);
-    return buf;
-}
-
 /* Reads "knob NAME = VALUE" records from the trace. */
 static choices parse_choices(const nmrh_world *w)
 {
     choices c;
     for (int k = 0; k < NMRH_KNOB_COUNT; k++) c.v[k] = -1, c.count[k] = 0;
     c.handle_client = -1;
-    char *text = trace_text(w);
+    char *text = shim_test_trace(w);
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         char *kn = strstr(line, "knob ");
         if (!kn) continue;

@@ -4,6 +4,7 @@
  * and that worlds are released completely (destroy after an abandoned run, 1000 worlds in a loop).
  */
 #include "../support/check.h"
+#include "../support/shim_test.h"
 #include "nmrh/world.h"
 
 #include <ntddk.h>
@@ -41,17 +42,6 @@ static nmrh_world *world_with(nmrh_chooser *ch, uint32_t points)
 }
 
 static uint32_t cur_tid(void) { return nmrh_thread_id(nmrh_world_current_thread(nmrh_world_current())); }
-
-static char *trace_text(const nmrh_world *w)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) abort();
-    nmrh_world_print_trace(w, f);
-    fclose(f);
-    return buf;
-}
 
 static int count_substr(const char *s, const char *needle)
 {
@@ -294,7 +284,7 @@ static void run_two_loggers(check_tally *t, nmrh_chooser *ch, uint32_t points, b
     CHECK(t, nmrh_world_run(w));
     CHECK(t, a.done && b.done && shared == 12 && *nlog == 12);
     finish_clean(t, w);
-    *trace = trace_text(w);
+    *trace = shim_test_trace(w);
     nmrh_world_destroy(w);
 }
 
@@ -469,7 +459,7 @@ static void test_hang(check_tally *t)
     CHECK(t, other.done && !x.after_wait);
     CHECK(t, h.calls == 1 && h.rule == NMRH_RULE_HANG && h.details);
     CHECK(t, !nmrh_world_finish(w) && h.calls == 1); /* finishing again changes nothing */
-    char *tr = trace_text(w);
+    char *tr = shim_test_trace(w);
     CHECK(t, strstr(tr, "FINDING NMR-HANG") != NULL);
     free(tr);
     nmrh_world_destroy(w);
@@ -570,7 +560,7 @@ static void test_timeout(check_tally *t)
             nmrh_world_spawn(w, "busy", 0, t_busy, &j);
             CHECK(t, nmrh_world_run(w));
             CHECK(t, x.after_wait && x.b_done && nmrh_thread_get_state(a) == NMRH_THREAD_FINISHED);
-            char *tr = trace_text(w);
+            char *tr = shim_test_trace(w);
             if (kind == B_BUSY) {
                 /* Expires only after everything else finished. */
                 CHECK(t, x.status == STATUS_TIMEOUT && x.b_done_at_wake && x.b_steps_at_wake == 10);
@@ -617,7 +607,7 @@ static void test_poll(check_tally *t)
     CHECK(t, nmrh_world_run_thread(w, th) == NMRH_THREAD_FINISHED);
     CHECK(t, p.first == STATUS_TIMEOUT && p.second == STATUS_SUCCESS);
     CHECK(t, KeReadStateEvent(&p.ev) == 0); /* the successful poll consumed the synchronization event */
-    char *tr = trace_text(w);
+    char *tr = shim_test_trace(w);
     CHECK(t, strstr(tr, "blocks on") == NULL);
     free(tr);
     finish_clean(t, w);
@@ -758,7 +748,7 @@ static void test_findings_stop_run(check_tally *t)
     CHECK(t, !nmrh_world_finish(w));
     CHECK(t, h.calls == 1 && nmrh_world_finding(w)->rule == NMRH_RULE_ASSERT);
     CHECK(t, nmrh_world_current() == NULL);
-    char *tr = trace_text(w);
+    char *tr = shim_test_trace(w);
     CHECK(t, count_substr(tr, "FINDING ") == 1);
     free(tr);
     /* Destroy with an abandoned fiber mid-stack (deep ASan-poisoned frames, a lock held, pool

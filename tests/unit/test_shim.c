@@ -4,6 +4,7 @@
  * mutexes, rundown protection, work items, DbgPrint and NT_ASSERT.
  */
 #include "../support/check.h"
+#include "../support/shim_test.h"
 #include "nmrh/world.h"
 
 #include <ntddk.h>
@@ -32,17 +33,6 @@ static nmrh_world *zero_world(nmrh_chooser_zero *z)
     return nmrh_world_create(&cfg, &z->base);
 }
 
-static char *trace_text(const nmrh_world *w)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) abort();
-    nmrh_world_print_trace(w, f);
-    fclose(f);
-    return buf;
-}
-
 static int count_substr(const char *s, const char *needle)
 {
     int n = 0;
@@ -52,7 +42,7 @@ static int count_substr(const char *s, const char *needle)
 
 static int trace_count(const nmrh_world *w, const char *needle)
 {
-    char *t = trace_text(w);
+    char *t = shim_test_trace(w);
     int n = count_substr(t, needle);
     free(t);
     return n;
@@ -975,7 +965,7 @@ static void test_work_items(check_tally *t)
         /* On its own thread, at PASSIVE_LEVEL, as code of the queuing module, with its device. */
         CHECK(t, j.runner == 1 && j.runner != j.queuer && j.run_irql == PASSIVE_LEVEL);
         CHECK(t, j.queuer_done_before_run && j.device_seen == &j.device && j.alloc != NULL);
-        char *tr = trace_text(w);
+        char *tr = shim_test_trace(w);
         CHECK(t, strstr(tr, "spawn w1 'workitem-1'") != NULL);
         free(tr);
         nmrh_world_spawn(w, "unload", j.module, t_unload_module, &j);
@@ -1036,7 +1026,7 @@ static void test_debug(check_tally *t)
     nmrh_chooser_zero z;
     nmrh_world *w = zero_world(&z);
     run_thread(w, "print", nmrh_world_add_module(w, "m"), t_print, NULL);
-    char *tr = trace_text(w);
+    char *tr = shim_test_trace(w);
     CHECK(t, strstr(tr, "DbgPrint: hello 42 from module code\n") != NULL);
     CHECK(t, strstr(tr, "DbgPrint: level 3\n") != NULL);
     CHECK(t, strstr(tr, "DbgPrint: kd print\n") != NULL);
