@@ -38,10 +38,7 @@ static void note_released(nmrh_thread *t, const void *lock)
 static void before_acquire(nmrh_world *w, PEX_PUSH_LOCK lock, const char *what)
 {
     nmrh_thread *t = w->current;
-    nmrh_shim_check_irql(w, APC_LEVEL, what);
-    if (t->irql < APC_LEVEL && t->apc_disable <= 0)
-        NMRH_SHIM_FAIL(w, NMRH_RULE_PRIMITIVE_MISUSE, "%s with normal kernel APCs enabled (call KeEnterCriticalRegion first)",
-                       what);
+    nmrh_shim_check_apcs_disabled(w, what);
     if (held_index(t, lock) >= 0)
         NMRH_SHIM_FAIL(w, NMRH_RULE_SPINLOCK_MISUSE, "%s of a push lock this thread already holds (%s): push locks are not recursive, the thread hangs",
                        what, (*lock & EXCLUSIVE) ? "exclusive" : "shared");

@@ -27,11 +27,7 @@ static BOOLEAN shared_held(PERESOURCE r)
 
 static void before_acquire(nmrh_world *w, PERESOURCE r, const char *what)
 {
-    nmrh_thread *t = w->current;
-    nmrh_shim_check_irql(w, APC_LEVEL, what);
-    if (t->irql < APC_LEVEL && t->apc_disable <= 0)
-        NMRH_SHIM_FAIL(w, NMRH_RULE_PRIMITIVE_MISUSE, "%s with normal kernel APCs enabled (call KeEnterCriticalRegion first)",
-                       what);
+    nmrh_shim_check_apcs_disabled(w, what);
     if (!r->Initialized)
         NMRH_SHIM_FAIL(w, NMRH_RULE_PRIMITIVE_MISUSE, "%s of a resource that is not initialized (or was deleted)", what);
     nmrh_sched_point(w, NMRH_POINTS_PRIMITIVE);

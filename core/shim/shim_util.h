@@ -23,4 +23,15 @@ static inline void nmrh_shim_check_irql(nmrh_world *w, KIRQL max, const char *wh
                        (unsigned)w->current->irql, (unsigned)max);
 }
 
+/* The entry checks of a lock that needs normal kernel APCs disabled (push locks, executive
+   resources): at most APC_LEVEL, and inside a critical region when below it. */
+static inline void nmrh_shim_check_apcs_disabled(nmrh_world *w, const char *what)
+{
+    nmrh_thread *t = w->current;
+    nmrh_shim_check_irql(w, APC_LEVEL, what);
+    if (t->irql < APC_LEVEL && t->apc_disable <= 0)
+        NMRH_SHIM_FAIL(w, NMRH_RULE_PRIMITIVE_MISUSE, "%s with normal kernel APCs enabled (call KeEnterCriticalRegion first)",
+                       what);
+}
+
 #endif

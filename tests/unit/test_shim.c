@@ -62,19 +62,6 @@ static bool finish_clean(check_tally *t, nmrh_world *w)
     return true;
 }
 
-/* The run must stop on exactly this finding (signature), with `needle` in its message. */
-static void expect_finding(check_tally *t, nmrh_world *w, const char *signature, const char *needle)
-{
-    nmrh_world_run(w);
-    CHECK(t, !nmrh_world_finish(w));
-    const nmrh_finding *f = nmrh_world_finding(w);
-    CHECK_STR(t, f ? f->signature : "", signature);
-    if (f && needle && !strstr(f->message, needle)) {
-        fprintf(stderr, "message \"%s\" lacks \"%s\"\n", f->message, needle);
-        CHECK(t, false);
-    }
-}
-
 static uint32_t cur_tid(void) { return nmrh_thread_id(nmrh_world_current_thread(nmrh_world_current())); }
 
 /* ---- pool ---- */
@@ -118,7 +105,7 @@ static void test_pool_tags(check_tally *t)
         nmrh_world_spawn(w, "pool", j.module, t_pool_tags, &j);
         CHECK(t, nmrh_world_run(w));
         CHECK(t, j.p[1] && j.p[2] && j.p[3]);
-        expect_finding(t, w, "KRNL-POOL-LEAK", NULL);
+        shim_test_finding(t, w, "KRNL-POOL-LEAK", NULL);
         const nmrh_finding *f = nmrh_world_finding(w);
         CHECK_STR(t, f ? f->message : "",
                   "module leaky unloaded with 3 pool block(s) not freed: 1 x tag 'Xyz1' (7 bytes), 2 x tag 'AbcD' (50 bytes)");
@@ -216,19 +203,19 @@ static void test_pool_misuse(check_tally *t)
     nmrh_chooser_zero z;
     nmrh_world *w = zero_world(&z);
     nmrh_world_spawn(w, "wrong-tag", nmrh_world_add_module(w, "m"), t_free_wrong_tag, NULL);
-    expect_finding(t, w, "KRNL-POOL-BAD-FREE", "tag 'Xyz1' of a block allocated with tag 'AbcD'");
+    shim_test_finding(t, w, "KRNL-POOL-BAD-FREE", "tag 'Xyz1' of a block allocated with tag 'AbcD'");
     nmrh_world_destroy(w);
 
     w = zero_world(&z);
     nmrh_world_spawn(w, "double-free", nmrh_world_add_module(w, "m"), t_double_free, NULL);
-    expect_finding(t, w, "KRNL-POOL-BAD-FREE", "double free");
+    shim_test_finding(t, w, "KRNL-POOL-BAD-FREE", "double free");
     nmrh_world_destroy(w);
 
     KSPIN_LOCK l;
     KeInitializeSpinLock(&l);
     w = zero_world(&z);
     nmrh_world_spawn(w, "paged", nmrh_world_add_module(w, "m"), t_paged_at_dispatch, &l);
-    expect_finding(t, w, "KRNL-PASSIVE-AT-DISPATCH", "paged pool allocation at IRQL 2");
+    shim_test_finding(t, w, "KRNL-PASSIVE-AT-DISPATCH", "paged pool allocation at IRQL 2");
     nmrh_world_destroy(w);
 }
 
@@ -740,7 +727,7 @@ static void test_spinlocks(check_tally *t)
         KSPIN_LOCK lock;
         KeInitializeSpinLock(&lock);
         nmrh_world_spawn(w, "misuse", nmrh_world_add_module(w, "m"), misuse[i].fn, &lock);
-        expect_finding(t, w, misuse[i].sig, misuse[i].needle);
+        shim_test_finding(t, w, misuse[i].sig, misuse[i].needle);
         nmrh_world_destroy(w);
     }
     /* Outside a world, KeGetCurrentIrql is PASSIVE_LEVEL. */
@@ -810,7 +797,7 @@ static void test_fast_mutex(check_tally *t)
         w = zero_world(&z);
         ExInitializeFastMutex(&m);
         nmrh_world_spawn(w, "misuse", nmrh_world_add_module(w, "m"), misuse[i].fn, &m);
-        expect_finding(t, w, misuse[i].sig, misuse[i].needle);
+        shim_test_finding(t, w, misuse[i].sig, misuse[i].needle);
         nmrh_world_destroy(w);
     }
 }
@@ -886,13 +873,13 @@ static void test_rundown(check_tally *t)
     w = zero_world(&z);
     ExInitializeRundownProtection(&ref);
     nmrh_world_spawn(w, "misuse", nmrh_world_add_module(w, "m"), t_rd_release_unacquired, &ref);
-    expect_finding(t, w, "KRNL-RUNDOWN-MISUSE", "without a matching acquire");
+    shim_test_finding(t, w, "KRNL-RUNDOWN-MISUSE", "without a matching acquire");
     nmrh_world_destroy(w);
 
     w = zero_world(&z);
     ExInitializeRundownProtection(&ref);
     nmrh_world_spawn(w, "misuse", nmrh_world_add_module(w, "m"), t_rd_wait_at_dispatch, &ref);
-    expect_finding(t, w, "KRNL-PASSIVE-AT-DISPATCH", "ExWaitForRundownProtectionRelease at IRQL 2");
+    shim_test_finding(t, w, "KRNL-PASSIVE-AT-DISPATCH", "ExWaitForRundownProtectionRelease at IRQL 2");
     nmrh_world_destroy(w);
 }
 
@@ -1039,7 +1026,7 @@ static void test_debug(check_tally *t)
     int after = 0;
     w = zero_world(&z);
     nmrh_thread *th = nmrh_world_spawn(w, "asserts", nmrh_world_add_module(w, "m"), t_assert, &after);
-    expect_finding(t, w, "KRNL-ASSERT", "NT_ASSERT(value == 6) failed at test_shim.c:");
+    shim_test_finding(t, w, "KRNL-ASSERT", "NT_ASSERT(value == 6) failed at test_shim.c:");
     CHECK(t, after == 0 && nmrh_thread_get_state(th) == NMRH_THREAD_ABANDONED);
     const nmrh_finding *f = nmrh_world_finding(w);
     CHECK(t, f && strstr(f->message, "'asserts'") && strstr(f->message, "running m code"));
@@ -1047,7 +1034,7 @@ static void test_debug(check_tally *t)
 
     w = zero_world(&z);
     nmrh_world_spawn(w, "bugcheck", nmrh_world_add_module(w, "m"), t_bugcheck, NULL);
-    expect_finding(t, w, "KRNL-BUGCHECK", "KeBugCheckEx(0xD1, 0x1, 0x2, 0x3, 0x4)");
+    shim_test_finding(t, w, "KRNL-BUGCHECK", "KeBugCheckEx(0xD1, 0x1, 0x2, 0x3, 0x4)");
     nmrh_world_destroy(w);
 }
 
