@@ -170,9 +170,9 @@ def run_trial(job, args, core):
     common = [f"-seed={seed}", f"-max_total_time={args.budget}", f"-max_len={MAX_LEN}", "-print_final_stats=1",
               f"-artifact_prefix={tdir}/"]
     if config == "full":
-        cmd = [b["full"]] + common + [f"-dict={b['dict']}", corpus, b["seeds"]]
+        cmd = [b["full"]] + common + args.full_flag + [f"-dict={b['dict']}", corpus, b["seeds"]]
     elif config == "noseeds":
-        cmd = [b["full"]] + common + [f"-dict={b['dict']}", corpus]
+        cmd = [b["full"]] + common + args.full_flag + [f"-dict={b['dict']}", corpus]
     elif config == "naive":
         cmd = [b["naive"]] + common + [corpus]
     else:
@@ -506,7 +506,8 @@ def write_report(data, out):
           f"- machine: {data['machine']}",
           f"- started: {data['started']}, wall time {data['wall_seconds'] / 60:.1f} min",
           f"- {data['trials']} trial{'s' if data['trials'] != 1 else ''} per bug and configuration, budget {budget:g} s, {data['jobs']} in parallel "
-          f"(one core each), -max_len={MAX_LEN}; seeds {data['seed_base'] + 1}..{data['seed_base'] + data['trials']}",
+          f"(one core each), -max_len={MAX_LEN}; seeds {data['seed_base'] + 1}..{data['seed_base'] + data['trials']}"
+          + (f"; full and noseeds also given {' '.join(data['full_flags'])}" if data.get("full_flags") else ""),
           ""]
     if data.get("skipped"):
         md += [f"Not run (binaries not built in {data['build']}): {', '.join(data['skipped'])}", ""]
@@ -639,6 +640,9 @@ def main(argv):
     ap.add_argument("--configs", default=",".join(DEFAULT_CONFIGS),
                     help="comma-separated, of full,naive,random,noseeds (default full,naive,random)")
     ap.add_argument("--jobs", type=int, default=2, help="trials run in parallel, one core each (default 2)")
+    ap.add_argument("--full-flag", action="append", default=[], metavar="FLAG",
+                    help="a libFuzzer flag added to the full and noseeds commands (repeatable; an ablation, "
+                    "e.g. --full-flag=-entropic=1)")
     ap.add_argument("--bugs-file", default=os.path.join(HERE, "bugs.tsv"))
     ap.add_argument("--seed-base", type=int, default=0, help="trial i uses seed SEED_BASE+i (from 1)")
     ap.add_argument("--grace", type=float, default=60, help="seconds past the budget before a trial is killed")
@@ -708,7 +712,7 @@ def main(argv):
         "commit": source_commit, "machine": machine(), "started": started,
         "wall_seconds": time.monotonic() - t0, "build": args.build,
         "trials": args.trials, "budget": args.budget, "jobs": args.jobs, "seed_base": args.seed_base,
-        "configs": configs, "bugs": runnable, "skipped": [b["target"] for b in skipped],
+        "full_flags": args.full_flag, "configs": configs, "bugs": runnable, "skipped": [b["target"] for b in skipped],
         "results": results, "seed_hits": hits, "reproducers": reproducers,
     }
     data["summary"] = summarise(results, args.budget)

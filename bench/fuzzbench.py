@@ -6,7 +6,12 @@ libFuzzer writes new inputs into its corpus directory), then fuzz_empty (a targe
 its input, built with the same flags) the same way, both pinned to one core, and prints:
 
   - executions per second of each, by CPU time (user + system of the process, what the machine
-    load does not change) and by wall time, and the ratio target / floor from this one run;
+    load does not change) and by wall time, and the ratio target / floor from this one run, twice
+    for the target: over its first RUNS executions from the seeds ("start": the corpus grows fast,
+    libFuzzer's entropic schedule has not learnt which features are common, ASan's quarantine is
+    still filling with fresh pages), and in steady state, executions WARMUP..WARMUP+STEADY_RUNS
+    (the difference of two runs of WARMUP and WARMUP+STEADY_RUNS executions), where a fuzzing
+    campaign spends all but its first seconds;
   - system calls per execution in steady state: `strace -c` over runs WARMUP..WARMUP+RUNS, taken
     as the difference of two traced runs of WARMUP and WARMUP+RUNS executions (libFuzzer with a
     fixed -seed repeats the same inputs), so process start-up and warm-up are not counted.
@@ -57,8 +62,9 @@ def child_cpu():
     return r.children_user + r.children_system
 
 
-def measure(binary, seeds, runs, cpu, seed, extra):
-    """CPU and wall seconds of `runs` executions, start-up (-runs=0) subtracted."""
+def measure(binary, seeds, runs, cpu, seed, extra, base=0):
+    """CPU and wall seconds of executions base..base+runs: a run of base+runs executions minus a run
+    of base (base 0: -runs=0, process start-up and loading the seeds)."""
     def timed(n):
         c0 = child_cpu()
         wall, out, rc = run_fuzzer(binary, seeds, n, cpu, seed, extra)
@@ -66,8 +72,8 @@ def measure(binary, seeds, runs, cpu, seed, extra):
             sys.exit(f"{binary} -runs={n} exited with {rc}:\n{out[-3000:]}")
         m = re.search(r"stat::number_of_executed_units:\s*(\d+)", out)
         return child_cpu() - c0, wall, int(m.group(1)) if m else n
-    c0, w0, n0 = timed(0)
-    c1, w1, n1 = timed(runs)
+    c0, w0, n0 = timed(base)
+    c1, w1, n1 = timed(base + runs)
     execs = max(n1 - n0, 1)
     return {"execs": execs, "cpu": max(c1 - c0, 1e-9), "wall": max(w1 - w0, 1e-9)}
 
@@ -106,8 +112,11 @@ def main():
     ap.add_argument("--runs", type=int, default=10000, help="executions measured (default 10000)")
     ap.add_argument("--floor-runs", type=int, default=1000000,
                     help="executions of the empty target (default 1000000: it needs many to be measurable)")
-    ap.add_argument("--warmup", type=int, default=20000,
-                    help="executions before the system calls are counted (default 20000)")
+    ap.add_argument("--warmup", type=int, default=30000,
+                    help="executions before the steady state is timed and the system calls are counted "
+                    "(default 30000)")
+    ap.add_argument("--steady-runs", type=int, default=100000,
+                    help="executions timed in steady state, after WARMUP (default 100000; 0 = skip)")
     ap.add_argument("--reps", type=int, default=3, help="timed repetitions, the median is printed (default 3)")
     ap.add_argument("--cpu", default="1", help="core to pin to with taskset ('' = no pinning; default 1)")
     ap.add_argument("--seed", type=int, default=1, help="libFuzzer -seed (default 1)")
@@ -128,29 +137,37 @@ def main():
         load = os.getloadavg()
     except OSError:
         load = (0.0, 0.0, 0.0)
-    print(f"{a.target} ({a.runs} executions) vs fuzz_empty ({a.floor_runs}), from {nseeds} seeds, -seed={a.seed}, "
+    print(f"{a.target} vs fuzz_empty, from {nseeds} seeds, -seed={a.seed}, "
           f"core {cpu if cpu is not None else 'any'}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
     def median(xs):
         xs = sorted(xs)
         return xs[len(xs) // 2]
 
+    start_label = f"{a.target} start"
+    steady_label = f"{a.target} steady"
+    runs_of = [(start_label, target, a.runs, 0), ("fuzz_empty", floor, a.floor_runs, 0)]
+    if a.steady_runs > 0:
+        runs_of.insert(1, (steady_label, target, a.steady_runs, a.warmup))
     results = {}
-    for rep in range(a.reps):  # interleaved, so both see the same load
-        for name, binary, runs in ((a.target, target, a.runs), ("fuzz_empty", floor, a.floor_runs)):
-            results.setdefault(name, []).append(measure(binary, seeds, runs, cpu, a.seed, a.extra))
+    for rep in range(a.reps):  # interleaved, so all see the same load
+        for name, binary, runs, base in runs_of:
+            results.setdefault(name, []).append(measure(binary, seeds, runs, cpu, a.seed, a.extra, base))
     summary = {}
-    for name in (a.target, "fuzz_empty"):
+    for name, _, runs, base in runs_of:
         rs = results[name]
         cpu_rate = median([r["execs"] / r["cpu"] for r in rs])
         wall_rate = median([r["execs"] / r["wall"] for r in rs])
         summary[name] = (cpu_rate, wall_rate)
+        span = f"executions {base}..{base + runs}"
         print(f"  {name:<22} {cpu_rate:>12,.0f} exec/s (CPU time)  {wall_rate:>12,.0f} exec/s (wall)"
-              f"  [{a.reps} reps, median]")
-    t_cpu, t_wall = summary[a.target]
+              f"  [{span}; {a.reps} reps, median]")
     f_cpu, f_wall = summary["fuzz_empty"]
-    print(f"  ratio: {a.target} takes {f_cpu / t_cpu:,.1f}x the floor's CPU time per execution "
-          f"({f_wall / t_wall:,.1f}x wall)")
+    for name in (start_label, steady_label):
+        if name in summary:
+            t_cpu, t_wall = summary[name]
+            print(f"  ratio, {name.split()[-1]:<6}: {a.target} takes {f_cpu / t_cpu:,.1f}x the floor's CPU time "
+                  f"per execution ({f_wall / t_wall:,.1f}x wall)")
 
     if a.no_strace:
         return
