@@ -40,10 +40,12 @@ void nmrh_rs_forget(nmrh_rs *rs, uint32_t t)
 void nmrh_rs_release(nmrh_rs *rs, uint32_t t)
 {
     uintptr_t k = lock(rs);
-    int wake = t < rs->nthreads && (rs->threads[t].state == NMRH_RS_NEW || rs->threads[t].state == NMRH_RS_PARKED);
-    if (wake) {
-        rs->threads[t].state = NMRH_RS_RUNNING;
+    int wake = 0;
+    if (t < rs->nthreads && rs->threads[t].state != NMRH_RS_UNUSED && rs->threads[t].state != NMRH_RS_DONE) {
+        /* A blocked or running thread keeps its state but passes every later point. */
         rs->threads[t].budget = NMRH_RS_FOREVER;
+        wake = rs->threads[t].state == NMRH_RS_NEW || rs->threads[t].state == NMRH_RS_PARKED;
+        if (wake) rs->threads[t].state = NMRH_RS_RUNNING;
     }
     unlock(rs, k);
     if (wake) rs->ops.signal_thread(rs->ops.ctx, t);

@@ -106,7 +106,8 @@ void nmrh_rs_init(nmrh_rs *rs, const nmrh_rs_ops *ops, uint32_t settle_ms, uint3
 uint32_t nmrh_rs_add(nmrh_rs *rs, uint64_t order, void *user);
 /* Forgets thread t (its creation failed): it never counts again. */
 void nmrh_rs_forget(nmrh_rs *rs, uint32_t t);
-/* Lets a NEW or PARKED thread run on freely, never to stop again (the end of a run, a hang). */
+/* Lets thread t run on freely, never to stop again (the end of a run, a hang): a NEW or PARKED
+   one goes at once, a running or blocked one passes every point it reaches from now on. */
 void nmrh_rs_release(nmrh_rs *rs, uint32_t t);
 void nmrh_rs_decide(nmrh_rs *rs, uint8_t value);
 void nmrh_rs_step(nmrh_rs *rs, uint32_t t, uint32_t count);
