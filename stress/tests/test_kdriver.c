@@ -516,12 +516,15 @@ static char *model_view_from(const kt_result *r, uint32_t from)
     return s;
 }
 
+/* (An NMR thread that makes no progress for wait_settle_ms after its last callback has ended:
+   50 ms rather than kt_replay's 20, so that a loaded machine does not end a thread that is only
+   slow.) */
 static void expect_model_log(const char *name, const ktd_nmr_config *cfg, const char *seq, const char *want, int runs)
 {
     ktd_nmr_configure(cfg);
     for (int i = 0; i < runs; i++) {
         kt_result r;
-        kt_replay("echo", seq, &r);
+        kt_replay_settle("echo", seq, 1000, 50, &r);
         CHECK(r.status == STATUS_SUCCESS && r.resp.verdict == NMRK_VERDICT_PASS && r.resp.hung_threads == 0);
         char *got = model_view_from(&r, 9);
         if (strcmp(got, want) != 0) {
