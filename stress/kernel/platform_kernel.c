@@ -59,7 +59,7 @@ typedef struct knmr {
 typedef struct kthread {
     krun *run;
     kworker *w;
-    uint32_t index; /* the replay scheduler's index for the interpreter's threads */
+    uint32_t index; /* scheduled: the replay scheduler's index; teardown: its place in threads[] */
     kgate gate;
     uint32_t module;
     uint8_t scheduled; /* under the replay scheduler */
