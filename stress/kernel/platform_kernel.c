@@ -54,6 +54,7 @@ typedef struct kgate {
 typedef struct knmr {
     kgate gate;
     uint32_t index; /* the replay scheduler's; NMRH_RS_NONE until it has joined */
+    PVOID key;      /* its current_thread_key() */
 } knmr;
 
 typedef struct kthread {
@@ -294,7 +295,8 @@ static void stress_delay(krun *run, int can_block)
      the divergence.
    - An NMR thread back in NMR code after a callback may end there without another boundary
      event: when it makes no progress for wait_settle_ms it has ended (nmrh_rs_may_end), it is not
-     blocked. If it calls in again later (a reused system worker thread), it joins anew.
+     blocked. A thread that calls in later with its id (a reused id, or a reused system worker
+     thread) is a new NMR thread, with a new slot (rs_ended), as each of the model's workers is.
    - Points at DISPATCH_LEVEL cannot stop a thread: an NMR thread whose first callback is at
      DISPATCH_LEVEL runs on and joins at its first point below it.
    - Lab safety: an NMR thread of the real netio.sys must never stay stopped (a blocked NMR worker
@@ -361,6 +363,7 @@ static knmr *nmr_join(kworker *w, uint32_t slot, const nmrh_obs *e)
     knmr *n = &w->nmr[w->nnmr++];
     n->index = NMRH_RS_NONE;
     n->gate.slot = slot;
+    n->key = current_thread_key();
     h_unlock(w->run, k);
     KeInitializeEvent(&n->gate.go, SynchronizationEvent, FALSE);
     uint32_t index = nmrh_rs_add(&w->rs, nmr_order(w, e), &n->gate);
@@ -455,10 +458,17 @@ static int rs_expects_wake(void *ctx, uint32_t t)
 }
 static int rs_in_wait(void *ctx, uint32_t t) { return nmrh_ip_in_wait(((kworker *)ctx)->run->ip, rs_gate_of(ctx, t)->slot); }
 static void rs_blocked(void *ctx, uint32_t t) { nmrh_ip_note(((kworker *)ctx)->run->ip, NMRH_OBS_BLOCKED, rs_gate_of(ctx, t)->slot); }
-static void rs_ended(void *ctx, uint32_t t) /* an NMR thread ended quietly: its last NMR code may have started others */
+/* An NMR thread ended quietly. Its last NMR code may have started others; and a thread that calls
+   in later with its id (ids are reused; so are system worker threads) is another NMR thread, with a
+   slot of its own, as each of the model's workers is. */
+static void rs_ended(void *ctx, uint32_t t)
 {
-    (void)t;
-    note_may_start(ctx);
+    kworker *w = ctx;
+    uintptr_t k = h_lock(w->run);
+    for (uint32_t i = 0; i < w->nnmr; i++)
+        if (w->nmr[i].index == t) table_remove_locked(w->run, w->nmr[i].key);
+    h_unlock(w->run, k);
+    note_may_start(w);
 }
 
 /* Before runnable threads are counted: when NMR code that may have started NMR threads has run

@@ -414,8 +414,8 @@ static void test_stress(void)
    deferred-cleanup worker, K5) only when a `run` record or the final drain picks them, in the
    order they were started; so must the driver, with the NMR double making the same choice. The
    expected logs are the model's predictions of the same sequences (nmrh-kpredict --target echo;
-   corpus/scenarios/detach-on-workers.nmrseq and cleanup-deferred.nmrseq without comments, and
-   two variants of the first), from record 9 on, without the driver's BLOCKED lines (which the
+   corpus/scenarios/detach-on-workers.nmrseq and cleanup-deferred.nmrseq without comments, two
+   variants of the first, and one with two bindings), from record 9 on, without the driver's BLOCKED lines (which the
    comparison ignores). Before the driver gated NMR threads, the double's threads ran as soon as
    they were started, during `run t2` / `run t3`, and every one of these differed. */
 
@@ -497,6 +497,52 @@ static const char CLEANUP_DEFERRED_LOG[] =
     "return NmrWaitForProviderDeregisterComplete t4 m0 irql=0 status=0x00000000\n"
     "end t4 m0 irql=0\n";
 
+/* Two bindings, a worker per side and a cleanup worker each: six NMR threads. `decide 3` picks the
+   fourth of the four detach workers (b2's provider side: the threads are ordered by binding, then
+   side) to run first; the cleanup workers each come after the detach that started them. Each
+   worker is a thread of its own in the log even where the OS gives an ended thread's id to a new
+   one. */
+static const char TWO_BINDINGS[] = "m0 = echo-provider\nm1 = echo-client\nm2 = echo-client\n"
+                                   "knob detach-thread worker-per-side\nknob cleanup deferred\n"
+                                   "load m0\nload m1\nload m2\nt3 = unload m0\nrun t3\ndecide 3\nrun\nunload m1\nunload m2\n";
+static const char TWO_BINDINGS_LOG[] =
+    "record 9\n"
+    "call NmrDeregisterProvider t3 m0 irql=0\n"
+    "return NmrDeregisterProvider t3 m0 irql=0 status=0x00000103\n"
+    "call NmrWaitForProviderDeregisterComplete t3 m0 irql=0\n"
+    "record 10\n"
+    "record 11\n"
+    "callback ProviderDetachClient w0 m0 peer=m2 b2 irql=0\n"
+    "callback-return ProviderDetachClient w0 m0 peer=m2 b2 irql=0 status=0x00000000\n"
+    "callback ClientDetachProvider w1 m1 peer=m0 b1 irql=0\n"
+    "callback-return ClientDetachProvider w1 m1 peer=m0 b1 irql=0 status=0x00000000\n"
+    "callback ProviderDetachClient w2 m0 peer=m1 b1 irql=0\n"
+    "callback-return ProviderDetachClient w2 m0 peer=m1 b1 irql=0 status=0x00000000\n"
+    "callback ClientDetachProvider w3 m2 peer=m0 b2 irql=0\n"
+    "callback-return ClientDetachProvider w3 m2 peer=m0 b2 irql=0 status=0x00000000\n"
+    "callback ClientCleanupBindingContext w4 m1 peer=m0 b1 irql=0\n"
+    "callback-return ClientCleanupBindingContext w4 m1 peer=m0 b1 irql=0 status=0x00000000\n"
+    "callback ProviderCleanupBindingContext w4 m0 peer=m1 b1 irql=0\n"
+    "callback-return ProviderCleanupBindingContext w4 m0 peer=m1 b1 irql=0 status=0x00000000\n"
+    "callback ClientCleanupBindingContext w5 m2 peer=m0 b2 irql=0\n"
+    "callback-return ClientCleanupBindingContext w5 m2 peer=m0 b2 irql=0 status=0x00000000\n"
+    "callback ProviderCleanupBindingContext w5 m0 peer=m2 b2 irql=0\n"
+    "callback-return ProviderCleanupBindingContext w5 m0 peer=m2 b2 irql=0 status=0x00000000\n"
+    "return NmrWaitForProviderDeregisterComplete t3 m0 irql=0 status=0x00000000\n"
+    "end t3 m0 irql=0\n"
+    "record 12\n"
+    "call NmrDeregisterClient t4 m1 irql=0\n"
+    "return NmrDeregisterClient t4 m1 irql=0 status=0x00000103\n"
+    "call NmrWaitForClientDeregisterComplete t4 m1 irql=0\n"
+    "return NmrWaitForClientDeregisterComplete t4 m1 irql=0 status=0x00000000\n"
+    "end t4 m1 irql=0\n"
+    "record 13\n"
+    "call NmrDeregisterClient t5 m2 irql=0\n"
+    "return NmrDeregisterClient t5 m2 irql=0 status=0x00000103\n"
+    "call NmrWaitForClientDeregisterComplete t5 m2 irql=0\n"
+    "return NmrWaitForClientDeregisterComplete t5 m2 irql=0 status=0x00000000\n"
+    "end t5 m2 irql=0\n";
+
 /* The log from record `from` on, as the comparison with the model sees it (no BLOCKED/HANG). */
 static char *model_view_from(const kt_result *r, uint32_t from)
 {
@@ -550,6 +596,9 @@ static void test_nmr_threads_replay(void)
                      DETACH_PER_SIDE_PROVIDER_FIRST_LOG, 2);
     expect_model_log("detach-on-workers, decide 1", &per_side, DETACH_PER_SIDE_SECOND_FIRST, DETACH_PER_SIDE_SECOND_FIRST_LOG, 2);
     expect_model_log("cleanup-deferred", &deferred, CLEANUP_DEFERRED, CLEANUP_DEFERRED_LOG, 3);
+    ktd_nmr_config both = {0};
+    both.detach_per_side = both.cleanup_deferred = 1;
+    expect_model_log("two bindings, decide 3", &both, TWO_BINDINGS, TWO_BINDINGS_LOG, 2);
 }
 
 /* NMR threads are never left stopped: not those of the teardown after the drain (the sequence
