@@ -33,6 +33,7 @@ transport *transport_open(char *err, size_t errcap)
         c.handle_after_attach = strstr(cfg, "handle-after-attach") != NULL;
         c.provider_first = strstr(cfg, "provider-first") != NULL;
         c.detach_on_worker = strstr(cfg, "detach-on-worker") != NULL;
+        c.detach_per_side = strstr(cfg, "detach-per-side") != NULL;
         c.detach_at_dispatch = strstr(cfg, "detach-at-dispatch") != NULL;
         c.cleanup_deferred = strstr(cfg, "cleanup-deferred") != NULL;
     }

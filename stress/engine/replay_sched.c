@@ -13,18 +13,42 @@ void nmrh_rs_init(nmrh_rs *rs, const nmrh_rs_ops *ops, uint32_t settle_ms, uint3
     rs->wait_settle_ms = wait_settle_ms ? wait_settle_ms : 1;
 }
 
-uint32_t nmrh_rs_add(nmrh_rs *rs)
+uint32_t nmrh_rs_add(nmrh_rs *rs, uint64_t order, void *user)
 {
-    if (rs->nthreads >= NMRH_RS_MAX_THREADS) return NMRH_RS_NONE;
-    uint32_t t = rs->nthreads++;
+    uintptr_t k = lock(rs);
+    if (rs->nthreads >= NMRH_RS_MAX_THREADS) {
+        unlock(rs, k);
+        return NMRH_RS_NONE;
+    }
+    uint32_t t = rs->nthreads;
     memset(&rs->threads[t], 0, sizeof rs->threads[t]);
     rs->threads[t].state = NMRH_RS_NEW;
+    rs->threads[t].order = order;
+    rs->threads[t].user = user;
+    rs->nthreads = t + 1; /* counted only once it is all there */
+    unlock(rs, k);
     return t;
 }
 
-void nmrh_rs_remove_last(nmrh_rs *rs)
+void nmrh_rs_forget(nmrh_rs *rs, uint32_t t)
 {
-    if (rs->nthreads) rs->threads[--rs->nthreads].state = NMRH_RS_UNUSED;
+    uintptr_t k = lock(rs);
+    if (t < rs->nthreads) rs->threads[t].state = NMRH_RS_UNUSED;
+    unlock(rs, k);
+}
+
+void nmrh_rs_release(nmrh_rs *rs, uint32_t t)
+{
+    uintptr_t k = lock(rs);
+    int wake = 0;
+    if (t < rs->nthreads && rs->threads[t].state != NMRH_RS_UNUSED && rs->threads[t].state != NMRH_RS_DONE) {
+        /* A blocked or running thread keeps its state but passes every later point. */
+        rs->threads[t].budget = NMRH_RS_FOREVER;
+        wake = rs->threads[t].state == NMRH_RS_NEW || rs->threads[t].state == NMRH_RS_PARKED;
+        if (wake) rs->threads[t].state = NMRH_RS_RUNNING;
+    }
+    unlock(rs, k);
+    if (wake) rs->ops.signal_thread(rs->ops.ctx, t);
 }
 
 void nmrh_rs_decide(nmrh_rs *rs, uint8_t value)
@@ -60,17 +84,26 @@ static uint32_t count_runnable(nmrh_rs *rs)
     return n;
 }
 
-/* The k-th runnable thread in thread order, skipping `skip`. */
+/* The k-th runnable thread in thread order (by order key, then index), skipping `skip`. */
 static uint32_t nth_runnable(nmrh_rs *rs, uint32_t k, uint32_t skip)
 {
-    uint32_t found = NMRH_RS_NONE;
+    uint32_t found = NMRH_RS_NONE, prev = NMRH_RS_NONE;
     uintptr_t key = lock(rs);
-    for (uint32_t i = 0; i < rs->nthreads; i++) {
-        if (i == skip || !runnable_state(rs->threads[i].state)) continue;
-        if (k-- == 0) {
-            found = i;
-            break;
+    for (uint32_t seen = 0; seen <= k; seen++) {
+        /* The next runnable thread after `prev` in thread order. */
+        uint32_t best = NMRH_RS_NONE;
+        for (uint32_t i = 0; i < rs->nthreads; i++) {
+            const nmrh_rs_thread *th = &rs->threads[i];
+            if (i == skip || !runnable_state(th->state)) continue;
+            if (prev != NMRH_RS_NONE) {
+                const nmrh_rs_thread *p = &rs->threads[prev];
+                if (th->order < p->order || (th->order == p->order && i <= prev)) continue;
+            }
+            if (best == NMRH_RS_NONE || th->order < rs->threads[best].order) best = i;
         }
+        if (best == NMRH_RS_NONE) break;
+        prev = best;
+        if (seen == k) found = best;
     }
     unlock(rs, key);
     return found;
@@ -93,12 +126,14 @@ static int grant(nmrh_rs *rs, uint32_t t, uint32_t budget)
 
 static uint32_t timeout_for(nmrh_rs *rs, uint32_t t)
 {
+    if (rs->threads[t].may_end) return rs->wait_settle_ms;
     return rs->ops.in_wait && rs->ops.in_wait(rs->ops.ctx, t) ? rs->wait_settle_ms : rs->settle_ms;
 }
 
 /* Waits until t (RUNNING, or BLOCKED and expected to wake: settle != 0) stops at a point or ends,
-   or makes no progress for its settle time. A running thread that times out is declared blocked;
-   an expected wake-up that does not come is not waited for again until the thread moves. */
+   or makes no progress for its settle time. A running thread that times out is declared blocked
+   (or ended, when it may end quietly); an expected wake-up that does not come is not waited for
+   again until the thread moves. */
 static void await_thread(nmrh_rs *rs, uint32_t t, uint32_t settle)
 {
     nmrh_rs_thread *th = &rs->threads[t];
@@ -117,9 +152,13 @@ static void await_thread(nmrh_rs *rs, uint32_t t, uint32_t settle)
         /* Asked each time: the thread may have just entered NmrWaitFor*, where blocking is normal. */
         uint64_t deadline = since + (settle ? settle : timeout_for(rs, t));
         if (now >= deadline) {
-            int declared = 0;
+            int declared = 0, ended = 0;
             k = lock(rs);
-            if (th->state == NMRH_RS_RUNNING) {
+            if (th->state == NMRH_RS_RUNNING && th->may_end) {
+                th->state = NMRH_RS_DONE;
+                th->budget = 0;
+                ended = 1;
+            } else if (th->state == NMRH_RS_RUNNING) {
                 th->state = NMRH_RS_BLOCKED;
                 th->budget = 0;
                 declared = 1;
@@ -128,6 +167,7 @@ static void await_thread(nmrh_rs *rs, uint32_t t, uint32_t settle)
                 th->stuck_at = th->progress + 1;
             unlock(rs, k);
             if (declared && rs->ops.blocked) rs->ops.blocked(rs->ops.ctx, t);
+            if (ended && rs->ops.ended) rs->ops.ended(rs->ops.ctx, t);
             return;
         }
         /* Wake up at least every wait_settle_ms to ask timeout_for again. */
@@ -151,6 +191,13 @@ static void settle_wakers(nmrh_rs *rs)
     }
 }
 
+/* Before runnable threads are counted: threads started since join, woken ones reach a point. */
+static void settle_all(nmrh_rs *rs)
+{
+    if (rs->ops.settle_arrivals) rs->ops.settle_arrivals(rs->ops.ctx);
+    settle_wakers(rs);
+}
+
 void nmrh_rs_step(nmrh_rs *rs, uint32_t t, uint32_t count)
 {
     settle_wakers(rs);
@@ -171,7 +218,7 @@ void nmrh_rs_run_all(nmrh_rs *rs)
 {
     uint32_t hint = NMRH_RS_NONE;
     for (;;) {
-        settle_wakers(rs);
+        settle_all(rs);
         uint32_t t = NMRH_RS_NONE;
         if (hint != NMRH_RS_NONE && runnable_state(rs->threads[hint].state)) t = hint;
         hint = NMRH_RS_NONE;
@@ -185,7 +232,7 @@ void nmrh_rs_run_all(nmrh_rs *rs)
             if (!grant(rs, t, 1)) break;
             await_thread(rs, t, 0);
             if (nmrh_rs_get_state(rs, t) != NMRH_RS_PARKED) break; /* ended or blocked: pick again */
-            settle_wakers(rs);
+            settle_all(rs);
             uint32_t c = choose(rs, count_runnable(rs));
             if (c == 0) continue;
             hint = nth_runnable(rs, c - 1, t);
@@ -206,7 +253,7 @@ static uint32_t count_blocked(nmrh_rs *rs)
 uint32_t nmrh_rs_drain(nmrh_rs *rs)
 {
     for (;;) {
-        settle_wakers(rs);
+        settle_all(rs);
         uint32_t t = nth_runnable(rs, 0, NMRH_RS_NONE);
         if (t != NMRH_RS_NONE) {
             if (grant(rs, t, NMRH_RS_FOREVER)) await_thread(rs, t, 0);
@@ -253,6 +300,13 @@ void nmrh_rs_gate(nmrh_rs *rs, uint32_t t, int can_block)
     unlock(rs, k);
     rs->ops.signal_controller(rs->ops.ctx);
     nmrh_rs_thread_start(rs, t);
+}
+
+void nmrh_rs_may_end(nmrh_rs *rs, uint32_t t, int yes)
+{
+    uintptr_t k = lock(rs);
+    rs->threads[t].may_end = yes != 0;
+    unlock(rs, k);
 }
 
 void nmrh_rs_thread_done(nmrh_rs *rs, uint32_t t)

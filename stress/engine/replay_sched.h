@@ -25,6 +25,14 @@
  * Points at IRQL >= DISPATCH_LEVEL cannot stop a thread (nmrh_rs_gate with can_block 0): they
  * count, and the thread stops at its next point below DISPATCH_LEVEL instead.
  *
+ * Thread order: "the k-th runnable thread" counts threads in the order of their `order` keys (the
+ * model's thread ids: the order threads were started in), not their indices, because the NMR's
+ * own threads join while the sequence runs (nmrh_rs_add from any thread, when such a thread first
+ * reaches a point) and the platform knows their place only then. Before it counts runnable threads
+ * the controller lets the platform settle such arrivals (ops.settle_arrivals). A thread that may
+ * end without a last point of its own (an NMR thread back in NMR code after a callback:
+ * nmrh_rs_may_end) and makes no progress for wait_settle_ms has ended, not blocked.
+ *
  * Portable: no OS calls; the platform supplies a lock, one event per thread and one for the
  * controller (auto-reset: a signal is kept until a wait takes it), and a millisecond clock.
  */
@@ -33,7 +41,7 @@
 
 #include <stdint.h>
 
-#define NMRH_RS_MAX_THREADS 48u
+#define NMRH_RS_MAX_THREADS 64u
 #define NMRH_RS_MAX_DECISIONS 1024u
 #define NMRH_RS_NONE 0xFFFFFFFFu
 #define NMRH_RS_FOREVER 0xFFFFFFFFu
@@ -63,6 +71,11 @@ typedef struct nmrh_rs_ops {
     int (*in_wait)(void *ctx, uint32_t t);
     /* May be NULL: the controller declared thread t blocked (for the log). */
     void (*blocked)(void *ctx, uint32_t t);
+    /* May be NULL: called before runnable threads are counted; waits until threads that may have
+       been started since (the NMR's) have joined (nmrh_rs_add). */
+    void (*settle_arrivals)(void *ctx);
+    /* May be NULL: thread t (nmrh_rs_may_end) made no progress and is taken as ended. */
+    void (*ended)(void *ctx, uint32_t t);
 } nmrh_rs_ops;
 
 typedef struct nmrh_rs_thread {
@@ -70,6 +83,9 @@ typedef struct nmrh_rs_thread {
     volatile uint32_t budget;   /* points to reach before stopping; NMRH_RS_FOREVER */
     volatile uint32_t progress; /* points passed */
     uint32_t stuck_at;          /* progress + 1 when an expected wake-up timed out there */
+    volatile uint32_t may_end;  /* no progress means it ended (nmrh_rs_may_end) */
+    uint64_t order;             /* place in the thread order */
+    void *user;                 /* the platform's, given to nmrh_rs_add */
 } nmrh_rs_thread;
 
 typedef struct nmrh_rs {
@@ -85,10 +101,14 @@ typedef struct nmrh_rs {
 void nmrh_rs_init(nmrh_rs *rs, const nmrh_rs_ops *ops, uint32_t settle_ms, uint32_t wait_settle_ms);
 
 /* ---- controller ---- */
-/* A new thread (NEW); returns its index, or NMRH_RS_NONE when all are used. */
-uint32_t nmrh_rs_add(nmrh_rs *rs);
-/* Forgets the last thread added (its creation failed). */
-void nmrh_rs_remove_last(nmrh_rs *rs);
+/* A new thread (NEW) at `order` in the thread order, with the platform's `user` pointer; returns
+   its index, or NMRH_RS_NONE when all are used. Safe from any thread. */
+uint32_t nmrh_rs_add(nmrh_rs *rs, uint64_t order, void *user);
+/* Forgets thread t (its creation failed): it never counts again. */
+void nmrh_rs_forget(nmrh_rs *rs, uint32_t t);
+/* Lets thread t run on freely, never to stop again (the end of a run, a hang): a NEW or PARKED
+   one goes at once, a running or blocked one passes every point it reaches from now on. */
+void nmrh_rs_release(nmrh_rs *rs, uint32_t t);
 void nmrh_rs_decide(nmrh_rs *rs, uint8_t value);
 void nmrh_rs_step(nmrh_rs *rs, uint32_t t, uint32_t count);
 void nmrh_rs_run_thread(nmrh_rs *rs, uint32_t t);
@@ -102,6 +122,8 @@ nmrh_rs_state nmrh_rs_get_state(nmrh_rs *rs, uint32_t t);
 void nmrh_rs_thread_start(nmrh_rs *rs, uint32_t t);
 /* At every boundary point: go on, or stop until the controller says. */
 void nmrh_rs_gate(nmrh_rs *rs, uint32_t t, int can_block);
+/* Whether t, once past its current point, may end without reaching another (see above). */
+void nmrh_rs_may_end(nmrh_rs *rs, uint32_t t, int yes);
 /* Last thing: the action returned. */
 void nmrh_rs_thread_done(nmrh_rs *rs, uint32_t t);
 

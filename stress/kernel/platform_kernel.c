@@ -6,10 +6,11 @@
  * thread-local storage.
  *
  * Replay: one interpreter runs the sequence; its threads stop at every boundary event and run only
- *         when the replay scheduler lets them (stress/engine/replay_sched.h). Every event is
- *         recorded; after the drain, modules the sequence left loaded are unloaded (not recorded,
- *         since the model does not do that), and every thread is waited for before the memory
- *         is freed.
+ *         when the replay scheduler lets them (stress/engine/replay_sched.h). So do the NMR's own
+ *         threads (detach and cleanup workers), from the first callback they make: see nmr_gate.
+ *         Every event is recorded; after the drain, the NMR's threads are let go, modules the
+ *         sequence left loaded are unloaded (not recorded, since the model does not do that), and
+ *         every thread is waited for before the memory is freed.
  * Stress: `threads` workers each run randomly chosen sequences of the request until the
  *         deadline; the sequence's threads run freely (step/run only start them) with a random
  *         delay at every boundary event; actions on one module instance take a lock (see
@@ -25,31 +26,47 @@
 #include "../../core/interpose/interpose.h"
 #include "../engine/replay_sched.h"
 #include "nmrh/interp.h"
+#include "nmrh/knobs.h"
 #include "nmrh/seq.h"
 
 #define SLOTS_PER_WORKER NMRH_IP_SEQ_THREADS /* the interpreter's threads, then teardown threads */
 #define INTERP_THREADS 40u
 #define FOREIGN_SLOTS 64u
+#define NMR_THREADS 24u /* NMR threads a replay gates; any further ones run ungated */
 #define SLOT_TABLE_SIZE 2048u /* a power of two, well above the live threads of a run */
 #define NO_SLOT NMRH_IP_NO_SLOT
 
 _Static_assert(SLOTS_PER_WORKER <= NMRH_RS_MAX_THREADS, "replay scheduler threads");
 _Static_assert(INTERP_THREADS >= NMRH_SEQ_MAX_THREADS + NMRH_SEQ_MAX_MODULES, "interpreter threads");
+_Static_assert(INTERP_THREADS + NMR_THREADS <= NMRH_RS_MAX_THREADS, "replay scheduler threads for NMR threads");
 
 typedef struct krun krun;
 typedef struct kworker kworker;
 
+/* A thread under the replay scheduler (its `user` pointer): what it waits on, and who it is to the
+   interposer. */
+typedef struct kgate {
+    KEVENT go;     /* auto-reset: the scheduler's thread event, or the start of a free thread */
+    uint32_t slot; /* the interposer's */
+} kgate;
+
+/* Replay: an NMR thread under the replay scheduler (nmr_gate). */
+typedef struct knmr {
+    kgate gate;
+    uint32_t index; /* the replay scheduler's; NMRH_RS_NONE until it has joined */
+    PVOID key;      /* its current_thread_key() */
+} knmr;
+
 typedef struct kthread {
     krun *run;
     kworker *w;
-    uint32_t index; /* in the worker: the replay scheduler's index for the interpreter's threads */
-    uint32_t slot;  /* the interposer's */
+    uint32_t index; /* scheduled: the replay scheduler's index; teardown: its place in threads[] */
+    kgate gate;
     uint32_t module;
     uint8_t scheduled; /* under the replay scheduler */
     uint8_t lock_kind; /* stress: LOCK_SHARED (call, complete), LOCK_UNLOAD, LOCK_EXCLUSIVE (load, teardown) */
     void (*fn)(void *);
     void *arg;
-    KEVENT go;      /* auto-reset: the scheduler's thread event, or the start of a free thread */
     PVOID object;   /* the referenced thread object, waited for before the memory goes */
     volatile LONG started, finished;
 } kthread;
@@ -77,6 +94,15 @@ struct kworker {
     module_lock locks[NMRH_SEQ_MAX_MODULES];
     PVOID object; /* stress: the worker's own thread */
     uint64_t iterations;
+    /* Replay: the NMR's own threads (nmr_gate) and where they go in the thread order. */
+    knmr nmr[NMR_THREADS];
+    uint32_t nnmr;
+    volatile LONG nmr_free;        /* the run is over: NMR threads are never stopped again */
+    volatile LONG nmr_arrivals;    /* NMR threads joined so far */
+    volatile LONG nmr_may_started; /* since the last settle, NMR code ran that may have started threads */
+    uint8_t nmr_expected;          /* the sequence's knobs let the model use NMR threads */
+    uint8_t provider_first;        /* the sequence's detach-order knob */
+    uint64_t order_base;           /* thread order: raised by each spawn and each settle */
 };
 
 typedef struct slot_entry {
@@ -249,17 +275,157 @@ static void stress_delay(krun *run, int can_block)
     }
 }
 
+/* ---- replay: the NMR's own threads ----
+   The model schedules the NMR's worker threads (detach workers, K4; the deferred-cleanup worker,
+   K5) like any other: they are runnable from the moment the NMR starts them, numbered in that
+   order, and run only when a `run` record (or the final drain) picks them. The driver cannot see
+   a thread of netio.sys start: it sees an NMR thread when that thread first calls into a module,
+   i.e. any thread whose first boundary event is a callback and which is not one of the sequence's
+   threads (h_slot gives it a foreign slot). There it joins the replay scheduler as a new thread
+   (NEW: it has not run yet as far as the schedule goes) and waits to be picked, then stops at
+   every boundary event as the sequence's threads do.
+   - Thread order: where a joining thread goes is the model's place for it: after the threads
+     started before the NMR code that started it ran (order_base), and among the NMR threads that
+     joined together by binding and by what the model starts first (a detach worker of the side
+     the detach-order knob names first, then the other side's, then a cleanup worker).
+   - Before the scheduler counts runnable threads, NMR threads that may have been started since
+     the last count are waited for (rs_settle_arrivals: until none has joined for wait_settle_ms),
+     but only when NMR code ran that could start them and the sequence's knobs let the model
+     start any; an NMR thread the model does not expect still joins, late, and the replay shows
+     the divergence.
+   - An NMR thread back in NMR code after a callback may end there without another boundary
+     event: when it makes no progress for wait_settle_ms it has ended (nmrh_rs_may_end), it is not
+     blocked. A thread that calls in later with its id (a reused id, or a reused system worker
+     thread) is a new NMR thread, with a new slot (rs_ended), as each of the model's workers is.
+   - Points at DISPATCH_LEVEL cannot stop a thread: an NMR thread whose first callback is at
+     DISPATCH_LEVEL runs on and joins at its first point below it.
+   - Lab safety: an NMR thread of the real netio.sys must never stay stopped (a blocked NMR worker
+     can stall the machine's network stack). After the drain, on a hang as on a clean end, every
+     NMR thread is let go (release_nmr_threads) and none is stopped again in that run; in stress
+     mode they are never stopped at all. What the real NMR does that the model does not (threads
+     it did not predict, in another order) shows in the comparison as DIVERGED, never as a wait
+     that nothing ends. */
+
+/* The NMR code that ran on this thread just before this point may have started NMR threads: it
+   ran inside a registration, deregistration or completion (K8 late detach, K4 detach workers, K5
+   cleanup worker). (An NMR thread's own last stretch, after its last callback, is covered by
+   rs_ended.) */
+static int may_start_nmr_threads(const nmrh_obs *e)
+{
+    if (e->kind == NMRH_OBS_NMR_RETURN)
+        return e->what == NMRH_OBS_FN_REGISTER_CLIENT || e->what == NMRH_OBS_FN_REGISTER_PROVIDER ||
+               e->what == NMRH_OBS_FN_DEREGISTER_CLIENT || e->what == NMRH_OBS_FN_DEREGISTER_PROVIDER ||
+               e->what == NMRH_OBS_FN_CLIENT_DETACH_COMPLETE || e->what == NMRH_OBS_FN_PROVIDER_DETACH_COMPLETE;
+    if (e->kind == NMRH_OBS_CALLBACK)
+        return (e->flags & (NMRH_OBS_F_IN_REGISTER | NMRH_OBS_F_IN_DEREGISTER | NMRH_OBS_F_IN_COMPLETE)) != 0;
+    return 0;
+}
+
+static void note_may_start(kworker *w)
+{
+    if (w->nmr_expected) InterlockedExchange(&w->nmr_may_started, 1);
+}
+
+/* Where an NMR thread whose first event is `e` goes in the thread order (see above). */
+static uint64_t nmr_order(const kworker *w, const nmrh_obs *e)
+{
+    uint32_t rank = 3;
+    if (e->kind == NMRH_OBS_CALLBACK && e->what == NMRH_OBS_CB_CLIENT_DETACH) rank = w->provider_first ? 1u : 0u;
+    if (e->kind == NMRH_OBS_CALLBACK && e->what == NMRH_OBS_CB_PROVIDER_DETACH) rank = w->provider_first ? 0u : 1u;
+    if (e->kind == NMRH_OBS_CALLBACK && (e->what == NMRH_OBS_CB_CLIENT_CLEANUP || e->what == NMRH_OBS_CB_PROVIDER_CLEANUP))
+        rank = 2;
+    return (w->order_base << 16) | (1u + ((uint32_t)e->binding << 2) + rank);
+}
+
+/* The NMR thread of `slot` that is under the scheduler now, or NULL. */
+static knmr *nmr_find(kworker *w, uint32_t slot)
+{
+    knmr *found = NULL;
+    uintptr_t k = h_lock(w->run);
+    for (uint32_t i = 0; i < w->nnmr; i++) {
+        knmr *n = &w->nmr[i];
+        if (n->gate.slot != slot || n->index == NMRH_RS_NONE) continue;
+        uint32_t st = w->rs.threads[n->index].state;
+        if (st != NMRH_RS_DONE && st != NMRH_RS_UNUSED) found = n;
+    }
+    h_unlock(w->run, k);
+    return found;
+}
+
+/* A new NMR thread joins the scheduler (NEW); NULL when it cannot (the run is over, or full). */
+static knmr *nmr_join(kworker *w, uint32_t slot, const nmrh_obs *e)
+{
+    uintptr_t k = h_lock(w->run);
+    if (w->nmr_free || w->nnmr >= NMR_THREADS) {
+        h_unlock(w->run, k);
+        return NULL;
+    }
+    knmr *n = &w->nmr[w->nnmr++];
+    n->index = NMRH_RS_NONE;
+    n->gate.slot = slot;
+    n->key = current_thread_key();
+    h_unlock(w->run, k);
+    KeInitializeEvent(&n->gate.go, SynchronizationEvent, FALSE);
+    uint32_t index = nmrh_rs_add(&w->rs, nmr_order(w, e), &n->gate);
+    if (index == NMRH_RS_NONE) return NULL;
+    k = h_lock(w->run);
+    n->index = index;
+    int released = w->nmr_free != 0; /* let go while joining: release_nmr_threads did not see it */
+    h_unlock(w->run, k);
+    if (released) nmrh_rs_release(&w->rs, index);
+    InterlockedIncrement(&w->nmr_arrivals);
+    KeSetEvent(&w->run->controller, IO_NO_INCREMENT, FALSE);
+    return n;
+}
+
+static void nmr_gate(kworker *w, uint32_t slot, const nmrh_obs *e, int can_block)
+{
+    if (w->nmr_free) return;
+    knmr *n = nmr_find(w, slot);
+    if (!n) {
+        if (!can_block) return; /* cannot wait at DISPATCH_LEVEL: joins at its next point below it */
+        n = nmr_join(w, slot, e);
+        if (!n) return;
+        nmrh_rs_thread_start(&w->rs, n->index); /* until the schedule first picks it */
+    } else if (may_start_nmr_threads(e)) {
+        note_may_start(w);
+    }
+    /* Past a callback's return it is back in NMR code, where it may end without another event. */
+    nmrh_rs_may_end(&w->rs, n->index, e->kind == NMRH_OBS_CALLBACK_RETURN);
+    nmrh_rs_gate(&w->rs, n->index, can_block);
+}
+
+/* The end of the run (clean or hung): every NMR thread runs on and is never stopped again. */
+static void release_nmr_threads(kworker *w)
+{
+    uintptr_t k = h_lock(w->run);
+    InterlockedExchange(&w->nmr_free, 1);
+    uint32_t count = w->nnmr;
+    h_unlock(w->run, k);
+    for (uint32_t i = 0; i < count; i++) {
+        k = h_lock(w->run);
+        uint32_t index = w->nmr[i].index;
+        h_unlock(w->run, k);
+        if (index != NMRH_RS_NONE) nmrh_rs_release(&w->rs, index);
+    }
+}
+
 static void h_gate(void *ctx, uint32_t slot, const nmrh_obs *event, int can_block)
 {
     krun *run = ctx;
-    (void)event;
     if (run->mode == NMRK_MODE_STRESS) {
         stress_delay(run, can_block);
         return;
     }
-    if (slot >= SLOTS_PER_WORKER) return; /* the NMR's own threads and unknown ones run through */
     kworker *w = &run->workers[0];
-    if (slot < w->rs.nthreads && w->threads[slot].scheduled) nmrh_rs_gate(&w->rs, slot, can_block);
+    if (slot == NO_SLOT) return;
+    if (slot >= SLOTS_PER_WORKER) { /* the NMR's own threads */
+        nmr_gate(w, slot, event, can_block);
+        return;
+    }
+    if (slot >= w->nthreads || !w->threads[slot].scheduled) return;
+    if (may_start_nmr_threads(event)) note_may_start(w);
+    nmrh_rs_gate(&w->rs, w->threads[slot].index, can_block);
 }
 
 /* ---- the replay scheduler's operations (ctx: the worker) ---- */
@@ -267,14 +433,13 @@ static void h_gate(void *ctx, uint32_t slot, const nmrh_obs *event, int can_bloc
 static uintptr_t rs_lock(void *ctx) { return h_lock(((kworker *)ctx)->run); }
 static void rs_unlock(void *ctx, uintptr_t t) { h_unlock(((kworker *)ctx)->run, t); }
 
-static void rs_signal_thread(void *ctx, uint32_t t)
-{
-    KeSetEvent(&((kworker *)ctx)->threads[t].go, IO_NO_INCREMENT, FALSE);
-}
+static kgate *rs_gate_of(void *ctx, uint32_t t) { return ((kworker *)ctx)->rs.threads[t].user; }
+
+static void rs_signal_thread(void *ctx, uint32_t t) { KeSetEvent(&rs_gate_of(ctx, t)->go, IO_NO_INCREMENT, FALSE); }
 
 static void rs_wait_thread(void *ctx, uint32_t t)
 {
-    KeWaitForSingleObject(&((kworker *)ctx)->threads[t].go, Executive, KernelMode, FALSE, NULL);
+    KeWaitForSingleObject(&rs_gate_of(ctx, t)->go, Executive, KernelMode, FALSE, NULL);
 }
 
 static void rs_signal_controller(void *ctx) { KeSetEvent(&((kworker *)ctx)->run->controller, IO_NO_INCREMENT, FALSE); }
@@ -287,9 +452,45 @@ static int rs_wait_controller(void *ctx, uint32_t timeout_ms)
 }
 
 static uint64_t rs_now(void *ctx) { return now_ms(((kworker *)ctx)->run); }
-static int rs_expects_wake(void *ctx, uint32_t t) { return nmrh_ip_expects_wake(((kworker *)ctx)->run->ip, t); }
-static int rs_in_wait(void *ctx, uint32_t t) { return nmrh_ip_in_wait(((kworker *)ctx)->run->ip, t); }
-static void rs_blocked(void *ctx, uint32_t t) { nmrh_ip_note(((kworker *)ctx)->run->ip, NMRH_OBS_BLOCKED, t); }
+static int rs_expects_wake(void *ctx, uint32_t t)
+{
+    return nmrh_ip_expects_wake(((kworker *)ctx)->run->ip, rs_gate_of(ctx, t)->slot);
+}
+static int rs_in_wait(void *ctx, uint32_t t) { return nmrh_ip_in_wait(((kworker *)ctx)->run->ip, rs_gate_of(ctx, t)->slot); }
+static void rs_blocked(void *ctx, uint32_t t) { nmrh_ip_note(((kworker *)ctx)->run->ip, NMRH_OBS_BLOCKED, rs_gate_of(ctx, t)->slot); }
+/* An NMR thread ended quietly. Its last NMR code may have started others; and a thread that calls
+   in later with its id (ids are reused; so are system worker threads) is another NMR thread, with a
+   slot of its own, as each of the model's workers is. */
+static void rs_ended(void *ctx, uint32_t t)
+{
+    kworker *w = ctx;
+    uintptr_t k = h_lock(w->run);
+    for (uint32_t i = 0; i < w->nnmr; i++)
+        if (w->nmr[i].index == t) table_remove_locked(w->run, w->nmr[i].key);
+    h_unlock(w->run, k);
+    note_may_start(w);
+}
+
+/* Before runnable threads are counted: when NMR code that may have started NMR threads has run
+   since the last time, wait until no NMR thread has joined for wait_settle_ms (see nmr_gate). */
+static void rs_settle_arrivals(void *ctx)
+{
+    kworker *w = ctx;
+    if (!InterlockedExchange(&w->nmr_may_started, 0)) return;
+    uint32_t quiet = w->rs.wait_settle_ms;
+    LONG seen = w->nmr_arrivals;
+    uint64_t until = now_ms(w->run) + quiet;
+    for (;;) {
+        uint64_t now = now_ms(w->run);
+        if (w->nmr_arrivals != seen) {
+            seen = w->nmr_arrivals;
+            until = now + quiet;
+        }
+        if (now >= until) break;
+        rs_wait_controller(w, (uint32_t)(until - now));
+    }
+    w->order_base++; /* threads that join later were started later */
+}
 
 /* ---- threads ---- */
 
@@ -336,19 +537,19 @@ static VOID NTAPI thread_main(PVOID arg)
     kworker *w = t->w;
     PVOID me = current_thread_key();
     uintptr_t k = h_lock(run);
-    table_insert_locked(run, me, t->slot);
+    table_insert_locked(run, me, t->gate.slot);
     h_unlock(run, k);
-    nmrh_ip_thread_begin(run->ip, t->slot, t->module);
+    nmrh_ip_thread_begin(run->ip, t->gate.slot, t->module);
 
     if (t->scheduled)
         nmrh_rs_thread_start(&w->rs, t->index);
     else
-        KeWaitForSingleObject(&t->go, Executive, KernelMode, FALSE, NULL);
+        KeWaitForSingleObject(&t->gate.go, Executive, KernelMode, FALSE, NULL);
     int locked = run->mode == NMRK_MODE_STRESS && t->module < NMRH_SEQ_MAX_MODULES;
     if (locked) module_lock_acquire(w, t->module, t->lock_kind);
     t->fn(t->arg);
     if (locked) module_lock_release(w, t->module, t->lock_kind);
-    nmrh_ip_thread_end(run->ip, t->slot);
+    nmrh_ip_thread_end(run->ip, t->gate.slot);
 
     k = h_lock(run);
     table_remove_locked(run, me);
@@ -365,7 +566,7 @@ static int start_system_thread(kthread *t, PKSTART_ROUTINE routine)
 {
     OBJECT_ATTRIBUTES oa;
     HANDLE h;
-    KeInitializeEvent(&t->go, SynchronizationEvent, FALSE);
+    KeInitializeEvent(&t->gate.go, SynchronizationEvent, FALSE);
     InitializeObjectAttributes(&oa, NULL, OBJ_KERNEL_HANDLE, NULL, NULL);
     NTSTATUS status = PsCreateSystemThread(&h, THREAD_ALL_ACCESS, &oa, NULL, NULL, routine, t);
     if (!NT_SUCCESS(status)) return 0;
@@ -378,7 +579,7 @@ static int start_system_thread(kthread *t, PKSTART_ROUTINE routine)
 /* A free (unscheduled) thread starts running. */
 static void release_thread(kthread *t)
 {
-    if (InterlockedCompareExchange(&t->started, 1, 0) == 0) KeSetEvent(&t->go, IO_NO_INCREMENT, FALSE);
+    if (InterlockedCompareExchange(&t->started, 1, 0) == 0) KeSetEvent(&t->gate.go, IO_NO_INCREMENT, FALSE);
 }
 
 static void sweep_completions(kworker *w);
@@ -447,13 +648,17 @@ static void *pf_spawn(void *ctx, const char *name, uint32_t module, void (*fn)(v
     if (w->nthreads >= INTERP_THREADS) return NULL;
     uint32_t i = w->nthreads;
     int scheduled = run->mode == NMRK_MODE_REPLAY;
-    if (scheduled && nmrh_rs_add(&w->rs) != i) return NULL;
     kthread *t = &w->threads[i];
     memset(t, 0, sizeof *t);
+    t->index = NMRH_RS_NONE;
+    if (scheduled) {
+        rs_settle_arrivals(w); /* NMR threads started before this one go before it */
+        t->index = nmrh_rs_add(&w->rs, ++w->order_base << 16, &t->gate);
+        if (t->index == NMRH_RS_NONE) return NULL;
+    }
     t->run = run;
     t->w = w;
-    t->index = i;
-    t->slot = w->index * SLOTS_PER_WORKER + i;
+    t->gate.slot = w->index * SLOTS_PER_WORKER + i;
     t->module = module;
     t->scheduled = (uint8_t)scheduled;
     {
@@ -465,7 +670,7 @@ static void *pf_spawn(void *ctx, const char *name, uint32_t module, void (*fn)(v
     t->fn = fn;
     t->arg = arg;
     if (!start_system_thread(t, thread_main)) {
-        if (scheduled) nmrh_rs_remove_last(&w->rs);
+        if (scheduled) nmrh_rs_forget(&w->rs, t->index);
         return NULL;
     }
     w->nthreads++;
@@ -514,9 +719,13 @@ static void pf_decide(void *ctx, uint8_t value)
     if (w->run->mode == NMRK_MODE_REPLAY) nmrh_rs_decide(&w->rs, value);
 }
 
+/* The real NMR has no knobs: what it does is observed. The knobs only say where the model puts
+   the NMR's threads (nmr_gate): whether it has any, and which side's detach worker it starts first. */
 static void pf_set_knob(void *ctx, uint32_t knob, uint32_t value)
 {
-    (void)ctx, (void)knob, (void)value; /* the real NMR has no knobs: what it does is observed */
+    kworker *w = ctx;
+    if ((knob == NMRH_KNOB_DETACH_THREAD || knob == NMRH_KNOB_CLEANUP) && value != 0) w->nmr_expected = 1;
+    if (knob == NMRH_KNOB_DETACH_ORDER) w->provider_first = value == 1;
 }
 
 static void pf_fail_allocs(void *ctx, uint32_t module, uint32_t skip, uint32_t count)
@@ -594,7 +803,7 @@ static int teardown(kworker *w, uint32_t timeout_ms)
         t->run = run;
         t->w = w;
         t->index = INTERP_THREADS + w->nteardown;
-        t->slot = w->index * SLOTS_PER_WORKER + t->index;
+        t->gate.slot = w->index * SLOTS_PER_WORKER + t->index;
         t->module = m;
         t->lock_kind = LOCK_UNLOAD; /* alongside completion sweeps */
         t->fn = teardown_unload;
@@ -627,7 +836,7 @@ static void note_unfinished(kworker *w)
 {
     for (uint32_t i = 0; i < w->nthreads + w->nteardown; i++) {
         kthread *t = &w->threads[i < w->nthreads ? i : INTERP_THREADS + (i - w->nthreads)];
-        if (!t->finished) nmrh_ip_note(w->run->ip, NMRH_OBS_HANG, t->slot);
+        if (!t->finished) nmrh_ip_note(w->run->ip, NMRH_OBS_HANG, t->gate.slot);
     }
 }
 
@@ -665,6 +874,8 @@ static void init_worker(krun *run, kworker *w, uint32_t index)
         .expects_wake = rs_expects_wake,
         .in_wait = rs_in_wait,
         .blocked = rs_blocked,
+        .settle_arrivals = rs_settle_arrivals,
+        .ended = rs_ended,
     };
     nmrh_rs_init(&w->rs, &ops, run->req->settle_ms, run->req->wait_settle_ms);
     for (uint32_t m = 0; m < NMRH_SEQ_MAX_MODULES; m++) KeInitializeEvent(&w->locks[m].changed, NotificationEvent, FALSE);
@@ -676,6 +887,10 @@ static void begin_sequence(kworker *w, uint32_t si)
     const nmrk_validated *v = w->run->v;
     w->nthreads = w->nteardown = w->nmodules = 0;
     w->rs.nthreads = 0;
+    w->nnmr = 0;
+    w->nmr_free = w->nmr_arrivals = w->nmr_may_started = 0;
+    w->nmr_expected = w->provider_first = 0;
+    w->order_base = 0;
     nmrh_seq_decode(w->seq, v->target, v->seq[si], v->seq_size[si]);
     nmrh_interp_init(w->interp, &w->pf, w->seq);
 }
@@ -690,6 +905,7 @@ static uint32_t run_replay(krun *run, int *out_of_memory)
     nmrh_interp_run(w->interp);
     nmrh_interp_finish(w->interp);
     hung = nmrh_rs_drain(&w->rs);
+    release_nmr_threads(w); /* whether or not anything hung: never leave an NMR thread stopped */
     *out_of_memory = w->interp->out_of_memory;
     nmrh_ip_set_recording(run->ip, 0);
     if (hung == 0 && !teardown(w, run->req->settle_ms * 4u + 1000u)) hung = 1;
@@ -826,6 +1042,25 @@ fail:
     return NULL;
 }
 
+/* NMR threads are numbered in the order they first appear in the log (obs.h), as in the model's
+   prediction. The interposer numbers them in the order they first called in, which for threads
+   that then waited for the schedule is not the order they ran in. */
+static void renumber_nmr_threads(void *records, uint32_t n)
+{
+    unsigned char *log = records;
+    uint8_t map[NMRH_OBS_THREAD_FOREIGN], next = 0;
+    memset(map, 0xFF, sizeof map);
+    for (uint32_t i = 0; i < n; i++) {
+        nmrh_obs o;
+        memcpy(&o, log + (size_t)i * sizeof o, sizeof o); /* the response buffer need not be aligned for it */
+        if (o.thread == NMRH_OBS_THREAD_NONE || !(o.thread & NMRH_OBS_THREAD_FOREIGN)) continue;
+        uint8_t k = (uint8_t)(o.thread & ~NMRH_OBS_THREAD_FOREIGN);
+        if (map[k] == 0xFF) map[k] = next++;
+        o.thread = (uint8_t)(NMRH_OBS_THREAD_FOREIGN | map[k]);
+        memcpy(log + (size_t)i * sizeof o, &o, sizeof o);
+    }
+}
+
 static size_t write_response(krun *run, const nmrk_request *req, void *out, size_t out_len, uint32_t verdict,
                              uint32_t hung, uint64_t elapsed)
 {
@@ -846,6 +1081,7 @@ static size_t write_response(krun *run, const nmrk_request *req, void *out, size
         uint32_t cap = (uint32_t)((out_len - sizeof *r) / sizeof(nmrh_obs));
         uint32_t copy = n < cap ? n : cap;
         memcpy((char *)out + sizeof *r, log, (size_t)copy * sizeof(nmrh_obs));
+        if (run->mode == NMRK_MODE_REPLAY) renumber_nmr_threads((char *)out + sizeof *r, copy);
         r->nobs = copy;
         r->obs_dropped = st.dropped + (n - copy);
         r->findings = st.findings;

@@ -4,7 +4,8 @@
 #   - predictions are written for every scenario, and the replay through the driver's code agrees
 #     with them except where a scenario sets a knob the NMR test double does not follow; those
 #     diverge, and the report names the knob (detach-thread/irql, cleanup, detach-order);
-#   - with the NMR test double set the other way (NMRH_LOOPBACK_NMR), the verdicts flip;
+#   - with the NMR test double set the other way (NMRH_LOOPBACK_NMR), the verdicts flip, among them
+#     those of the scenarios that need the NMR's own threads (detach workers, deferred cleanup);
 #   - JUnit XML is well-formed and counts what the console printed;
 #   - the crash journal has a START line, durable before the submission, and an END after it, for
 #     every sequence; `triage` finds a START without END;
@@ -108,6 +109,16 @@ expect_status 1 "$NMRSTRESS" compare corpus/cleanup-deferred.nmrobs obs/cleanup-
 NMRH_LOOPBACK_NMR=provider-first expect_status 1 "$NMRSTRESS" replay --journal journal2.log corpus/counterpart-pending-complete.nmrseq corpus/detach-idle.nmrseq
 [[ "$out" == *"PASS      corpus/counterpart-pending-complete.nmrseq"* ]] || fail "provider-first: pending-complete should pass: $out"
 [[ "$out" == *"DIVERGED  corpus/detach-idle.nmrseq"*"K4 detach-order"* ]] || fail "provider-first: detach-idle should diverge: $out"
+
+# The NMR's own threads: with the double running a detach worker per side, or cleaning up on a
+# worker, the two scenarios that ask for it match the model (the replay schedules those threads as
+# the model does), run after run.
+for i in 1 2; do
+    NMRH_LOOPBACK_NMR=detach-per-side expect_status 0 "$NMRSTRESS" replay --journal journal2.log corpus/detach-on-workers.nmrseq
+    [[ "$out" == *"PASS      corpus/detach-on-workers.nmrseq"*"as the model predicts"* ]] || fail "detach-per-side: detach-on-workers should pass: $out"
+    NMRH_LOOPBACK_NMR=cleanup-deferred expect_status 0 "$NMRSTRESS" replay --journal journal2.log corpus/cleanup-deferred.nmrseq
+    [[ "$out" == *"PASS      corpus/cleanup-deferred.nmrseq"*"as the model predicts"* ]] || fail "cleanup-deferred should pass: $out"
+done
 
 # Errors: a stale prediction, an unparsable sequence, an unknown target.
 cp corpus/decline.nmrseq stale.nmrseq

@@ -80,11 +80,13 @@ void kt_submit(const uint8_t *req, size_t len, uint32_t obs_capacity, kt_result 
     free(buf);
 }
 
-void kt_replay(const char *target, const char *text, kt_result *r)
+void kt_replay(const char *target, const char *text, kt_result *r) { kt_replay_settle(target, text, 500, 20, r); }
+
+void kt_replay_settle(const char *target, const char *text, uint32_t settle_ms, uint32_t wait_settle_ms, kt_result *r)
 {
     size_t n, len;
     uint8_t *seq = kt_encode(target, text, &n);
-    kt_params p = {NMRK_MODE_REPLAY, 500, 20, 0, 0, 0, 0, 4096};
+    kt_params p = {NMRK_MODE_REPLAY, settle_ms, wait_settle_ms, 0, 0, 0, 0, 4096};
     uint8_t *req = kt_request(target, &p, &seq, &n, 1, &len);
     kt_submit(req, len, p.obs_capacity, r);
     free(req);

@@ -40,8 +40,10 @@ uint8_t *kt_request(const char *target, const kt_params *p, uint8_t *const *seqs
                     size_t *len);
 /* Submits a request through nmrk_dispatch. */
 void kt_submit(const uint8_t *req, size_t len, uint32_t obs_capacity, kt_result *r);
-/* Replays one text sequence with the default settle times. */
+/* Replays one text sequence with the default settle times (500 ms, 20 ms in a wait). */
 void kt_replay(const char *target, const char *text, kt_result *r);
+/* ... with these settle times (kproto.h: settle_ms, wait_settle_ms). */
+void kt_replay_settle(const char *target, const char *text, uint32_t settle_ms, uint32_t wait_settle_ms, kt_result *r);
 void kt_free(kt_result *r);
 /* The observations as text, one a line, without the RECORD lines when skip_records. */
 char *kt_text(const kt_result *r, int skip_records);

@@ -409,6 +409,256 @@ static void test_stress(void)
     check_clean();
 }
 
+/* ---- the NMR's own threads in replay ----
+   The model runs the NMR's worker threads (a detach worker per side, K4 worker-per-side; the
+   deferred-cleanup worker, K5) only when a `run` record or the final drain picks them, in the
+   order they were started; so must the driver, with the NMR double making the same choice. The
+   expected logs are the model's predictions of the same sequences (nmrh-kpredict --target echo;
+   corpus/scenarios/detach-on-workers.nmrseq and cleanup-deferred.nmrseq without comments, two
+   variants of the first, and one with two bindings), from record 9 on, without the driver's BLOCKED lines (which the
+   comparison ignores). Before the driver gated NMR threads, the double's threads ran as soon as
+   they were started, during `run t2` / `run t3`, and every one of these differed. */
+
+#define LOAD_PAIR_WITH(knobs) "m0 = echo-provider\nm1 = echo-client\n" knobs "load m0\nload m1\n"
+#define PER_SIDE_KNOBS(order) \
+    "knob detach-order " order "\nknob detach-thread worker-per-side\nknob detach-irql passive\nknob cleanup inline\n"
+
+static const char DETACH_PER_SIDE[] = LOAD_PAIR_WITH(PER_SIDE_KNOBS("client-first"))
+    "t2 = unload m0\nrun t2\ndecide 0 1\nrun\nunload m1\n";
+static const char DETACH_PER_SIDE_PROVIDER_FIRST[] = LOAD_PAIR_WITH(PER_SIDE_KNOBS("provider-first"))
+    "t2 = unload m0\nrun t2\ndecide 0 1\nrun\nunload m1\n";
+static const char DETACH_PER_SIDE_SECOND_FIRST[] = LOAD_PAIR_WITH(PER_SIDE_KNOBS("client-first"))
+    "t2 = unload m0\nrun t2\ndecide 1\nrun\nunload m1\n";
+
+/* run t2: the deregistration starts the two workers; t2 blocks in the Wait, no worker has run. */
+#define PER_SIDE_RUN_T2                                                                             \
+    "record 9\n"                                                                                    \
+    "call NmrDeregisterProvider t2 m0 irql=0\n"                                                     \
+    "return NmrDeregisterProvider t2 m0 irql=0 status=0x00000103\n"                                 \
+    "call NmrWaitForProviderDeregisterComplete t2 m0 irql=0\n"
+/* The worker that ran second does the cleanup (inline), which wakes t2; then unload m1. */
+#define PER_SIDE_END(first_cb, first_m, second_cb, second_m, unload_record)                          \
+    "callback " first_cb " w0 " first_m " b1 irql=0\n"                                              \
+    "callback-return " first_cb " w0 " first_m " b1 irql=0 status=0x00000000\n"                     \
+    "callback " second_cb " w1 " second_m " b1 irql=0\n"                                            \
+    "callback-return " second_cb " w1 " second_m " b1 irql=0 status=0x00000000\n"                   \
+    "callback ClientCleanupBindingContext w1 m1 peer=m0 b1 irql=0\n"                                \
+    "callback-return ClientCleanupBindingContext w1 m1 peer=m0 b1 irql=0 status=0x00000000\n"       \
+    "callback ProviderCleanupBindingContext w1 m0 peer=m1 b1 irql=0\n"                              \
+    "callback-return ProviderCleanupBindingContext w1 m0 peer=m1 b1 irql=0 status=0x00000000\n"     \
+    "return NmrWaitForProviderDeregisterComplete t2 m0 irql=0 status=0x00000000\n"                  \
+    "end t2 m0 irql=0\n"                                                                            \
+    "record " unload_record "\n"                                                                    \
+    "call NmrDeregisterClient t3 m1 irql=0\n"                                                       \
+    "return NmrDeregisterClient t3 m1 irql=0 status=0x00000103\n"                                   \
+    "call NmrWaitForClientDeregisterComplete t3 m1 irql=0\n"                                        \
+    "return NmrWaitForClientDeregisterComplete t3 m1 irql=0 status=0x00000000\n"                    \
+    "end t3 m1 irql=0\n"
+
+/* decide 0 1: the client's worker (started first) is picked, and at its first point (before its
+   callback) the provider's runs instead, all the way; then the client's. */
+static const char DETACH_PER_SIDE_LOG[] = PER_SIDE_RUN_T2 "record 10\nrecord 11\nrecord 12\n"
+    PER_SIDE_END("ProviderDetachClient", "m0 peer=m1", "ClientDetachProvider", "m1 peer=m0", "13");
+/* provider-first: the provider's worker is started first, so decide 0 1 lets the client's run. */
+static const char DETACH_PER_SIDE_PROVIDER_FIRST_LOG[] = PER_SIDE_RUN_T2 "record 10\nrecord 11\nrecord 12\n"
+    PER_SIDE_END("ClientDetachProvider", "m1 peer=m0", "ProviderDetachClient", "m0 peer=m1", "13");
+/* decide 1: the second worker started (the provider's) first. */
+static const char DETACH_PER_SIDE_SECOND_FIRST_LOG[] = PER_SIDE_RUN_T2 "record 10\nrecord 11\n"
+    PER_SIDE_END("ProviderDetachClient", "m0 peer=m1", "ClientDetachProvider", "m1 peer=m0", "12");
+
+static const char CLEANUP_DEFERRED[] =
+    LOAD_PAIR_WITH("knob detach-order client-first\nknob detach-thread deregistering\nknob cleanup deferred\n"
+                   "knob cleanup-irql passive\n")
+    "t2 = call m1 4\nstep t2 4\nt3 = unload m1\nrun t3\nrun\nunload m0\n";
+/* run t3 detaches on t3 and starts the cleanup worker, which runs only at the `run` (record 12). */
+static const char CLEANUP_DEFERRED_LOG[] =
+    "record 9\n"
+    "end t2 m1 irql=0\n"
+    "record 10\n"
+    "record 11\n"
+    "call NmrDeregisterClient t3 m1 irql=0\n"
+    "callback ClientDetachProvider t3 m1 peer=m0 b1 irql=0 flags=in-deregister\n"
+    "callback-return ClientDetachProvider t3 m1 peer=m0 b1 irql=0 flags=in-deregister status=0x00000000\n"
+    "callback ProviderDetachClient t3 m0 peer=m1 b1 irql=0 flags=in-deregister\n"
+    "callback-return ProviderDetachClient t3 m0 peer=m1 b1 irql=0 flags=in-deregister status=0x00000000\n"
+    "return NmrDeregisterClient t3 m1 irql=0 status=0x00000103\n"
+    "call NmrWaitForClientDeregisterComplete t3 m1 irql=0\n"
+    "record 12\n"
+    "callback ClientCleanupBindingContext w0 m1 peer=m0 b1 irql=0\n"
+    "callback-return ClientCleanupBindingContext w0 m1 peer=m0 b1 irql=0 status=0x00000000\n"
+    "callback ProviderCleanupBindingContext w0 m0 peer=m1 b1 irql=0\n"
+    "callback-return ProviderCleanupBindingContext w0 m0 peer=m1 b1 irql=0 status=0x00000000\n"
+    "return NmrWaitForClientDeregisterComplete t3 m1 irql=0 status=0x00000000\n"
+    "end t3 m1 irql=0\n"
+    "record 13\n"
+    "call NmrDeregisterProvider t4 m0 irql=0\n"
+    "return NmrDeregisterProvider t4 m0 irql=0 status=0x00000103\n"
+    "call NmrWaitForProviderDeregisterComplete t4 m0 irql=0\n"
+    "return NmrWaitForProviderDeregisterComplete t4 m0 irql=0 status=0x00000000\n"
+    "end t4 m0 irql=0\n";
+
+/* Two bindings, a worker per side and a cleanup worker each: six NMR threads. `decide 3` picks the
+   fourth of the four detach workers (b2's provider side: the threads are ordered by binding, then
+   side) to run first; the cleanup workers each come after the detach that started them. Each
+   worker is a thread of its own in the log even where the OS gives an ended thread's id to a new
+   one. */
+static const char TWO_BINDINGS[] = "m0 = echo-provider\nm1 = echo-client\nm2 = echo-client\n"
+                                   "knob detach-thread worker-per-side\nknob cleanup deferred\n"
+                                   "load m0\nload m1\nload m2\nt3 = unload m0\nrun t3\ndecide 3\nrun\nunload m1\nunload m2\n";
+static const char TWO_BINDINGS_LOG[] =
+    "record 9\n"
+    "call NmrDeregisterProvider t3 m0 irql=0\n"
+    "return NmrDeregisterProvider t3 m0 irql=0 status=0x00000103\n"
+    "call NmrWaitForProviderDeregisterComplete t3 m0 irql=0\n"
+    "record 10\n"
+    "record 11\n"
+    "callback ProviderDetachClient w0 m0 peer=m2 b2 irql=0\n"
+    "callback-return ProviderDetachClient w0 m0 peer=m2 b2 irql=0 status=0x00000000\n"
+    "callback ClientDetachProvider w1 m1 peer=m0 b1 irql=0\n"
+    "callback-return ClientDetachProvider w1 m1 peer=m0 b1 irql=0 status=0x00000000\n"
+    "callback ProviderDetachClient w2 m0 peer=m1 b1 irql=0\n"
+    "callback-return ProviderDetachClient w2 m0 peer=m1 b1 irql=0 status=0x00000000\n"
+    "callback ClientDetachProvider w3 m2 peer=m0 b2 irql=0\n"
+    "callback-return ClientDetachProvider w3 m2 peer=m0 b2 irql=0 status=0x00000000\n"
+    "callback ClientCleanupBindingContext w4 m1 peer=m0 b1 irql=0\n"
+    "callback-return ClientCleanupBindingContext w4 m1 peer=m0 b1 irql=0 status=0x00000000\n"
+    "callback ProviderCleanupBindingContext w4 m0 peer=m1 b1 irql=0\n"
+    "callback-return ProviderCleanupBindingContext w4 m0 peer=m1 b1 irql=0 status=0x00000000\n"
+    "callback ClientCleanupBindingContext w5 m2 peer=m0 b2 irql=0\n"
+    "callback-return ClientCleanupBindingContext w5 m2 peer=m0 b2 irql=0 status=0x00000000\n"
+    "callback ProviderCleanupBindingContext w5 m0 peer=m2 b2 irql=0\n"
+    "callback-return ProviderCleanupBindingContext w5 m0 peer=m2 b2 irql=0 status=0x00000000\n"
+    "return NmrWaitForProviderDeregisterComplete t3 m0 irql=0 status=0x00000000\n"
+    "end t3 m0 irql=0\n"
+    "record 12\n"
+    "call NmrDeregisterClient t4 m1 irql=0\n"
+    "return NmrDeregisterClient t4 m1 irql=0 status=0x00000103\n"
+    "call NmrWaitForClientDeregisterComplete t4 m1 irql=0\n"
+    "return NmrWaitForClientDeregisterComplete t4 m1 irql=0 status=0x00000000\n"
+    "end t4 m1 irql=0\n"
+    "record 13\n"
+    "call NmrDeregisterClient t5 m2 irql=0\n"
+    "return NmrDeregisterClient t5 m2 irql=0 status=0x00000103\n"
+    "call NmrWaitForClientDeregisterComplete t5 m2 irql=0\n"
+    "return NmrWaitForClientDeregisterComplete t5 m2 irql=0 status=0x00000000\n"
+    "end t5 m2 irql=0\n";
+
+/* The log from record `from` on, as the comparison with the model sees it (no BLOCKED/HANG). */
+static char *model_view_from(const kt_result *r, uint32_t from)
+{
+    size_t cap = 256 * (r->nobs + 1), len = 0;
+    char *s = malloc(cap);
+    CHECK(s != NULL);
+    s[0] = '\0';
+    int in = 0;
+    for (uint32_t i = 0; i < r->nobs; i++) {
+        const nmrh_obs *o = &r->obs[i];
+        if (o->kind == NMRH_OBS_RECORD && o->status == from) in = 1;
+        if (!in || o->kind == NMRH_OBS_BLOCKED || o->kind == NMRH_OBS_HANG) continue;
+        char line[256];
+        obs_format(o, line, sizeof line);
+        len += (size_t)snprintf(s + len, cap - len, "%s\n", line);
+    }
+    return s;
+}
+
+/* (An NMR thread that makes no progress for wait_settle_ms after its last callback has ended:
+   50 ms rather than kt_replay's 20, so that a loaded machine does not end a thread that is only
+   slow.) */
+static void expect_model_log(const char *name, const ktd_nmr_config *cfg, const char *seq, const char *want, int runs)
+{
+    ktd_nmr_configure(cfg);
+    for (int i = 0; i < runs; i++) {
+        kt_result r;
+        kt_replay_settle("echo", seq, 1000, 50, &r);
+        CHECK(r.status == STATUS_SUCCESS && r.resp.verdict == NMRK_VERDICT_PASS && r.resp.hung_threads == 0);
+        char *got = model_view_from(&r, 9);
+        if (strcmp(got, want) != 0) {
+            fprintf(stderr, "%s, run %d: the driver's log:\n%s--- the model's prediction:\n%s", name, i, got, want);
+            CHECK(!"NMR threads scheduled as the model schedules them");
+        }
+        free(got);
+        kt_free(&r);
+    }
+    ktd_nmr_config zero = {0};
+    ktd_nmr_configure(&zero);
+    check_clean();
+}
+
+static void test_nmr_threads_replay(void)
+{
+    ktd_nmr_config per_side = {0}, per_side_pf = {0}, deferred = {0};
+    per_side.detach_per_side = 1;
+    per_side_pf.detach_per_side = per_side_pf.provider_first = 1;
+    deferred.cleanup_deferred = 1;
+    expect_model_log("detach-on-workers", &per_side, DETACH_PER_SIDE, DETACH_PER_SIDE_LOG, 3);
+    expect_model_log("detach-on-workers, provider-first", &per_side_pf, DETACH_PER_SIDE_PROVIDER_FIRST,
+                     DETACH_PER_SIDE_PROVIDER_FIRST_LOG, 2);
+    expect_model_log("detach-on-workers, decide 1", &per_side, DETACH_PER_SIDE_SECOND_FIRST, DETACH_PER_SIDE_SECOND_FIRST_LOG, 2);
+    expect_model_log("cleanup-deferred", &deferred, CLEANUP_DEFERRED, CLEANUP_DEFERRED_LOG, 3);
+    ktd_nmr_config both = {0};
+    both.detach_per_side = both.cleanup_deferred = 1;
+    expect_model_log("two bindings, decide 3", &both, TWO_BINDINGS, TWO_BINDINGS_LOG, 2);
+}
+
+/* NMR threads are never left stopped: not those of the teardown after the drain (the sequence
+   leaves both modules loaded, so the driver's unload starts the workers when the run's schedule is
+   over), nor those the model does not expect (the sequence's knobs say the deregistering thread
+   detaches, the NMR uses workers anyway): the run ends, nothing hangs, and the workers' callbacks
+   are in the log for the comparison to report. */
+static void test_nmr_threads_released(void)
+{
+    ktd_nmr_config cfg = {0};
+    cfg.detach_per_side = cfg.cleanup_deferred = 1;
+    ktd_nmr_configure(&cfg);
+    kt_result r;
+    kt_replay("echo", LOAD_PAIR_WITH("knob detach-thread worker-per-side\nknob cleanup deferred\n"), &r);
+    CHECK(r.status == STATUS_SUCCESS && r.resp.verdict == NMRK_VERDICT_PASS && r.resp.hung_threads == 0);
+    CHECK(!nmrk_wedged());
+    kt_free(&r);
+    check_clean();
+
+    ktd_nmr_configure(&cfg);
+    kt_replay("echo", SIMPLE, &r);
+    CHECK(r.status == STATUS_SUCCESS && r.resp.verdict == NMRK_VERDICT_PASS && r.resp.hung_threads == 0);
+    char *s = kt_text(&r, 1);
+    CHECK(contains(s, "callback ClientDetachProvider w"));
+    CHECK(contains(s, "callback ProviderCleanupBindingContext w"));
+    CHECK(contains(s, "return NmrWaitForClientDeregisterComplete t3 m1 irql=0 status=0x00000000\n"));
+    free(s);
+    kt_free(&r);
+    ktd_nmr_config zero = {0};
+    ktd_nmr_configure(&zero);
+    check_clean();
+}
+
+/* Stress never stops an NMR thread (free-running, random delays): workers per side and deferred
+   cleanups, no finding, no hang. */
+static void test_stress_nmr_threads(void)
+{
+    ktd_nmr_config cfg = {0};
+    cfg.detach_per_side = cfg.cleanup_deferred = 1;
+    ktd_nmr_configure(&cfg);
+    uint8_t *bytes[2];
+    size_t sizes[2], len;
+    bytes[0] = kt_encode("echo", SIMPLE, &sizes[0]);
+    bytes[1] = kt_encode("echo", CONCURRENT_DEREGISTER, &sizes[1]);
+    kt_params p = {NMRK_MODE_STRESS, 10000, 0, 2, 300, 100, 3, 256};
+    uint8_t *req = kt_request("echo", &p, bytes, sizes, 2, &len);
+    kt_result r;
+    kt_submit(req, len, p.obs_capacity, &r);
+    if (r.resp.verdict != NMRK_VERDICT_PASS) kt_dump(&r, stderr);
+    CHECK(r.status == STATUS_SUCCESS && r.resp.verdict == NMRK_VERDICT_PASS && r.resp.hung_threads == 0);
+    CHECK(r.resp.iterations >= 2 && r.resp.findings == 0);
+    kt_free(&r);
+    free(req);
+    free(bytes[0]);
+    free(bytes[1]);
+    ktd_nmr_config zero = {0};
+    ktd_nmr_configure(&zero);
+    check_clean();
+}
+
 /* A thread blocked for good: HANG, and the driver refuses further runs. */
 static void test_hang(void)
 {
@@ -446,7 +696,10 @@ int main(int argc, char **argv)
     test_findings();
     test_dispatch_level();
     test_teardown();
+    test_nmr_threads_replay();
+    test_nmr_threads_released();
     test_stress();
+    test_stress_nmr_threads();
     printf("test_kdriver: ok\n");
     return 0;
 }

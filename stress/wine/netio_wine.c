@@ -56,6 +56,7 @@ static void read_config(void)
     cfg.handle_after_attach = has_word(words, n, "handle-after-attach");
     cfg.provider_first = has_word(words, n, "provider-first");
     cfg.detach_on_worker = has_word(words, n, "detach-on-worker");
+    cfg.detach_per_side = has_word(words, n, "detach-per-side");
     cfg.detach_at_dispatch = has_word(words, n, "detach-at-dispatch");
     cfg.cleanup_deferred = has_word(words, n, "cleanup-deferred");
     ktd_nmr_configure(&cfg);

@@ -23,11 +23,12 @@
 #
 # The checks (each prints PASS/FAIL):
 #   replay      every scenario, with the NMR double making the choices its prediction shows (the
-#               registry value the Wine NETIO.SYS reads, set per group); every scenario whose
-#               choices the double can make must match the prediction; the others must diverge on
-#               the knob the double cannot follow (listed in WINE_CANNOT below, with why)
-#   stress      the scenarios the double follows, several workers, random delays: no finding, no hang
-#   regressions every regression reproducer against --target echo (the correct pair): no finding
+#               registry value the Wine NETIO.SYS reads, set per group): every one must match the
+#               prediction
+#   stress      the scenarios that need no choice of the double's, several workers, random
+#               delays: no finding, no hang
+#   regressions every regression reproducer against --target echo (the correct pair), grouped by
+#               NMR choices as the scenarios are: no finding
 #   seeded      corpus/regressions/echo-b13.nmrseq against --target echo-b13: the driver reports
 #               NMR-UNLOAD-BEFORE-WAIT
 set -uo pipefail
@@ -137,7 +138,7 @@ exec 9>"$WORK/keepalive.fifo" # holds the fifo open: cmd.exe waits for input unt
 rm -f "$WORK/keepalive.fifo"
 
 C="$WINEPREFIX/drive_c/nmrh"
-mkdir -p "$C/obs" # the replays' observations (--save-obs), collected into $RES/obs at the end
+mkdir -p "$C/obs/scenarios" "$C/obs/regressions" # the replays' observations (--save-obs), collected into $RES/obs
 cp "$KOUT/nmrhstress.sys" "$KOUT/nmrstress.exe" "$KOUT/wine/netio.sys" "$C/"
 cp -r "$WORK/corpus" "$C/corpus"
 w sc create nmrhstress type= kernel start= demand binPath= 'C:\nmrh\nmrhstress.sys' >>"$LOG" 2>&1
@@ -165,7 +166,8 @@ set_nmr_choices() { # the Wine NETIO.SYS reads this before a registration when n
 choices_of() { # FILE.nmrseq
     local seq=$1 obs=${1%.nmrseq}.nmrobs c=()
     grep -Eq '^knob +detach-order +provider-first' "$seq" && c+=(provider-first)
-    grep -Eq '^knob +detach-thread +worker' "$seq" && c+=(detach-on-worker)
+    grep -Eq '^knob +detach-thread +worker( |$)' "$seq" && c+=(detach-on-worker)
+    grep -Eq '^knob +detach-thread +worker-per-side' "$seq" && c+=(detach-per-side)
     if grep -Eq '^knob +detach-irql +dispatch' "$seq" ||
         { grep -Eq '^knob +detach-irql +choose' "$seq" &&
             grep -Eq '^callback (ClientDetachProvider|ProviderDetachClient) .* irql=2' "$obs"; }; then
@@ -176,55 +178,46 @@ choices_of() { # FILE.nmrseq
     local IFS=,
     echo "${c[*]:-default}"
 }
-# Choices the double cannot reproduce under Wine, and the knob the report must then name.
-# (Empty: any divergence.)
-declare -A WINE_CANNOT=(
-    # The double runs both detach callbacks on one thread of its own; the model one per side.
-    [detach-on-worker]="K4 detach-thread"
-    # The double's cleanup thread runs as soon as the detach is complete, unscheduled; the model's
-    # runs when its scheduler gets to it, after the sequence's next record.
-    [cleanup-deferred]=""
-)
-declare -A GROUP=()
-for f in "$WORK"/corpus/scenarios/*.nmrseq; do
-    b=$(basename "$f" .nmrseq)
-    g=$(choices_of "$f")
-    GROUP[$g]+=" $b"
-done
-: >"$RES/replay.txt"
-passed=0 total=0 bad=()
-for g in $(printf '%s\n' "${!GROUP[@]}" | sort); do
-    files=()
-    for b in ${GROUP[$g]}; do files+=("C:\\nmrh\\corpus\\scenarios\\$b.nmrseq"); done
-    set_nmr_choices "$([ "$g" = default ] || echo "$g")"
-    echo "== NMR double: $g" >>"$RES/replay.txt"
-    w 'C:\nmrh\nmrstress.exe' replay --target echo --journal 'C:\nmrh\journal.log' --junit "C:\\nmrh\\replay-${g//,/-}.xml" \
-        --save-obs 'C:\nmrh\obs' "${files[@]}" >>"$RES/replay.txt" 2>&1
-    for b in ${GROUP[$g]}; do
-        total=$((total + 1))
-        line=$(grep -E "^[A-Z]+ +C:.*\\\\$b\\.nmrseq " "$RES/replay.txt" | tail -1)
-        want=PASS knobs=() ok=0
-        for c in ${g//,/ }; do
-            [ -n "${WINE_CANNOT[$c]+set}" ] && want=DIVERGED && knobs+=("${WINE_CANNOT[$c]}")
-        done
-        if [ "$want" = PASS ]; then
-            [[ "$line" == PASS*"as the model predicts"* ]] && ok=1 && passed=$((passed + 1))
-        else
-            for k in "${knobs[@]}"; do [[ "$line" == DIVERGED*"$k"* ]] && ok=1; done
-        fi
-        if [ "$ok" = 0 ]; then
-            knob=$(IFS=/; echo "${knobs[*]:-}")
-            bad+=("$b (NMR double: $g; expected $want${knob:+ on $knob}): ${line:-no result line}")
-        fi
+# Replays every sequence of corpus/DIR, one nmrstress run per group of the same NMR choices, into
+# $RES/OUT.txt; fills GROUP (choices -> names) and counts total, passed and bad (the lines of those
+# that did not match the prediction).
+replay_grouped() { # DIR OUT
+    local dir=$1 out=$2 g b f line files
+    GROUP=()
+    for f in "$WORK/corpus/$dir"/*.nmrseq; do
+        b=$(basename "$f" .nmrseq)
+        g=$(choices_of "$f")
+        GROUP[$g]+=" $b"
     done
-done
-diverged=$((total - passed - ${#bad[@]}))
-say "replay: $total scenarios, $passed as the model predicts, $diverged diverged where Wine cannot make the model's choice (docs/kernel-stress.md)"
-check replay "${#bad[@]}" "$(printf '\n  %s' "${bad[@]}")"
+    : >"$RES/$out.txt"
+    passed=0 total=0 bad=()
+    for g in $(printf '%s\n' "${!GROUP[@]}" | sort); do
+        files=()
+        for b in ${GROUP[$g]}; do files+=("C:\\nmrh\\corpus\\$dir\\$b.nmrseq"); done
+        set_nmr_choices "$([ "$g" = default ] || echo "$g")"
+        echo "== NMR double: $g" >>"$RES/$out.txt"
+        w 'C:\nmrh\nmrstress.exe' replay --target echo --journal 'C:\nmrh\journal.log' --junit "C:\\nmrh\\$out-${g//,/-}.xml" \
+            --save-obs "C:\\nmrh\\obs\\$dir" "${files[@]}" >>"$RES/$out.txt" 2>&1
+        for b in ${GROUP[$g]}; do
+            total=$((total + 1))
+            line=$(grep -E "^[A-Z]+ +C:.*\\\\$b\\.nmrseq " "$RES/$out.txt" | tail -1)
+            if [[ "$line" == PASS*"as the model predicts"* ]]; then
+                passed=$((passed + 1))
+            else
+                bad+=("$b (NMR double: $g): ${line:-no result line}")
+            fi
+        done
+    done
+}
+declare -A GROUP=()
+replay_grouped scenarios replay
+say "replay: $total scenarios, $passed as the model predicts"
+check replay $((${#bad[@]} > 0 || total == 0)) "$(printf '\n  %s' "${bad[@]}")"
 
 # --- stress: the scenarios the double follows with its default choices -----------------------
 set_nmr_choices ""
 sfiles=()
+# (GROUP: still the scenarios' groups)
 for b in ${GROUP[default]:-}; do sfiles+=("C:\\nmrh\\corpus\\scenarios\\$b.nmrseq"); done
 w 'C:\nmrh\nmrstress.exe' stress --target echo --threads "$THREADS" --duration "$STRESS_S" --chunk "$STRESS_S" \
     --max-delay-us 200 --seed 1 --hang-ms 20000 --journal 'C:\nmrh\journal.log' --junit 'C:\nmrh\stress.xml' \
@@ -239,12 +232,12 @@ sbad=$(grep -E '^(FINDING|HANG|ERROR|DIVERGED)' "$RES/stress.txt" | grep -v 'nev
 check stress $((runs == 0 || rc > 2 || ${#sbad} > 0)) "exit $rc: ${sbad:-nothing ran}"
 
 # --- the regression reproducers against the correct pair ---------------------------------------
-w 'C:\nmrh\nmrstress.exe' replay --target echo --journal 'C:\nmrh\journal.log' --junit 'C:\nmrh\regressions.xml' \
-    'C:\nmrh\corpus\regressions' >"$RES/regressions.txt" 2>&1
+# (Grouped by NMR choices as the scenarios are, so that their observations can match the model's
+# too; the check is that the correct pair has no finding.)
+replay_grouped regressions regressions
 findings=$(grep -c '^FINDING' "$RES/regressions.txt")
-nreg=$(grep -cE '^[A-Z]+ +C:' "$RES/regressions.txt")
-say "regressions: $nreg reproducers against --target echo, $findings finding(s), $(grep -c '^PASS' "$RES/regressions.txt") as the model predicts"
-check regressions $((findings != 0 || nreg == 0 || $(grep -cE '^(ERROR|HANG)' "$RES/regressions.txt") != 0)) \
+say "regressions: $total reproducers against --target echo, $findings finding(s), $passed as the model predicts"
+check regressions $((findings != 0 || total == 0 || $(grep -cE '^(ERROR|HANG)' "$RES/regressions.txt") != 0)) \
     "$(grep -E '^(FINDING|ERROR|HANG)' -A2 "$RES/regressions.txt" | head -20)"
 
 # --- a seeded bug the driver must report --------------------------------------------------------

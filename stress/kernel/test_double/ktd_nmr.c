@@ -3,9 +3,11 @@
  * choices of ktd_nmr_config: attach runs on the thread that registers later, inside its
  * Nmr*Register* call (K2); Deregister always returns STATUS_PENDING (K1); a binding whose attach
  * is in flight when a side deregisters is detached when the attach returns (K8); Complete may
- * come early or before the detach callback (K6, K7). Registrations and bindings are heap objects
- * whose addresses are the handles; they are freed when the registration's Wait returns and
- * nothing refers to them any more.
+ * come early or before the detach callback (K6, K7). Detach callbacks run on the deregistering
+ * thread, on one worker thread, or on a worker per side, and cleanup inline or on a worker of its
+ * own, as the configuration says (K4, K5). Registrations and bindings are heap objects whose
+ * addresses are the handles; they are freed when the registration's Wait returns and nothing
+ * refers to them any more.
  *
  * The host (lock, condition, threads, memory) is ktd_nmr_os.h: pthreads for the user-mode tests,
  * kernel APIs for the Wine-only NETIO.SYS that runs the real driver binary (stress/wine/).
@@ -171,12 +173,38 @@ static void run_detach(binding *b)
 
 static void detach_worker(void *arg) { run_detach(arg); }
 
+/* One side's detach on a worker of its own (detach_per_side): the job names the side. */
+typedef struct side_job {
+    binding *b;
+    int side;
+} side_job;
+
+static void side_worker(void *arg)
+{
+    side_job job = *(side_job *)arg;
+    ktd_os_free(arg);
+    detach_side(job.b, job.side);
+}
+
+static void start_side_worker(binding *b, int side)
+{
+    side_job *job = ktd_os_zalloc(sizeof *job);
+    if (!job) ktd_os_fatal("no memory for a detach job");
+    job->b = b, job->side = side;
+    ktd_os_start_thread(side_worker, job);
+}
+
 static void start_detach(binding *b)
 {
-    if (g_cfg.detach_on_worker)
+    if (g_cfg.detach_per_side) {
+        int first = g_cfg.provider_first ? 1 : 0;
+        start_side_worker(b, first);
+        start_side_worker(b, 1 - first);
+    } else if (g_cfg.detach_on_worker) {
         ktd_os_start_thread(detach_worker, b);
-    else
+    } else {
         run_detach(b);
+    }
 }
 
 /* ---- registration and attach ---- */

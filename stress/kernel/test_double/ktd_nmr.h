@@ -10,7 +10,9 @@
 typedef struct ktd_nmr_config {
     int handle_after_attach; /* K3: write *NmrHandle after the attach callbacks */
     int provider_first;      /* K4: the provider's detach callback first */
-    int detach_on_worker;    /* K4: detach callbacks on a thread of the NMR's own */
+    int detach_on_worker;    /* K4: both detach callbacks on one thread of the NMR's own */
+    int detach_per_side;     /* K4: each side's detach callback on a thread of its own (the two
+                                threads started in detach order); wins over detach_on_worker */
     int detach_at_dispatch;  /* K4: detach callbacks at DISPATCH_LEVEL */
     int cleanup_deferred;    /* K5: cleanup on a thread of the NMR's own, not inside Complete */
     int never_release_waits; /* test only: NmrWaitFor*DeregisterComplete never returns (a hang) */
