@@ -84,26 +84,25 @@ static uint32_t count_runnable(nmrh_rs *rs)
     return n;
 }
 
-/* The k-th runnable thread in thread order (by order key, then index), skipping `skip`. */
+/* Whether thread a comes before thread b in thread order (by order key, then index). */
+static int before(const nmrh_rs *rs, uint32_t a, uint32_t b)
+{
+    uint64_t oa = rs->threads[a].order, ob = rs->threads[b].order;
+    return oa < ob || (oa == ob && a < b);
+}
+
+/* The k-th runnable thread in thread order, skipping `skip`: the one with k runnable threads
+   before it. */
 static uint32_t nth_runnable(nmrh_rs *rs, uint32_t k, uint32_t skip)
 {
-    uint32_t found = NMRH_RS_NONE, prev = NMRH_RS_NONE;
+    uint32_t found = NMRH_RS_NONE;
     uintptr_t key = lock(rs);
-    for (uint32_t seen = 0; seen <= k; seen++) {
-        /* The next runnable thread after `prev` in thread order. */
-        uint32_t best = NMRH_RS_NONE;
-        for (uint32_t i = 0; i < rs->nthreads; i++) {
-            const nmrh_rs_thread *th = &rs->threads[i];
-            if (i == skip || !runnable_state(th->state)) continue;
-            if (prev != NMRH_RS_NONE) {
-                const nmrh_rs_thread *p = &rs->threads[prev];
-                if (th->order < p->order || (th->order == p->order && i <= prev)) continue;
-            }
-            if (best == NMRH_RS_NONE || th->order < rs->threads[best].order) best = i;
-        }
-        if (best == NMRH_RS_NONE) break;
-        prev = best;
-        if (seen == k) found = best;
+    for (uint32_t i = 0; i < rs->nthreads && found == NMRH_RS_NONE; i++) {
+        if (i == skip || !runnable_state(rs->threads[i].state)) continue;
+        uint32_t ahead = 0;
+        for (uint32_t j = 0; j < rs->nthreads; j++)
+            if (j != skip && runnable_state(rs->threads[j].state) && before(rs, j, i)) ahead++;
+        if (ahead == k) found = i;
     }
     unlock(rs, key);
     return found;
